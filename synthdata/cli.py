@@ -1,0 +1,230 @@
+"""The ``synthdata`` command line: the only module that formats for humans.
+
+Exit codes: 0 success, 1 gate failed, 2 bad input or usage (a message, no traceback),
+3 internal error (a bug: the traceback is shown), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from synthdata.errors import SynthdataError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Turn a sensitive table into a synthetic one, scored for fidelity, privacy and bias.",
+    pretty_exceptions_enable=False,
+)
+schema_app = typer.Typer(no_args_is_help=True, help="Draft and check table schemas.")
+app.add_typer(schema_app, name="schema")
+
+EXIT_GATE_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+
+def _setup_logging(quiet: bool) -> None:
+    log = logging.getLogger("synthdata")
+    log.handlers.clear()
+    if quiet:
+        log.setLevel(logging.WARNING)
+    else:
+        log.setLevel(logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("synthdata: %(message)s"))
+    log.addHandler(handler)
+    log.propagate = False
+
+
+def _fail(exc: BaseException) -> NoReturn:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _guard(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Run ``fn``: user errors exit 2 with their message; Ctrl-C exits 130."""
+    try:
+        return fn(*args, **kwargs)
+    except SynthdataError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: no synthetic file was written by this run", err=True)
+        raise typer.Exit(130) from None
+    except typer.Exit:
+        raise
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        typer.echo(
+            "internal error: this is a bug in synthdata, not in your input; please report it "
+            "with the traceback above",
+            err=True,
+        )
+        raise typer.Exit(EXIT_INTERNAL) from None
+
+
+SynthOpt = Annotated[
+    str | None,
+    typer.Option("--synthesizer", help="gaussian_copula | ctgan | tvae (default: the schema's)."),
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for split, fit and sample.", min=0)]
+
+
+def _summary(result) -> None:  # type: ignore[no-untyped-def]
+    figures = result.report["fidelity"]["figures"]
+    typer.echo(f"outputs in {result.out_dir}/")
+    if result.synthetic_path is not None:
+        typer.echo(f"  synthetic table : {result.synthetic_path} ({len(result.synth)} rows)")
+    typer.echo(f"  report          : {result.out_dir / 'report.json'}")
+    typer.echo(f"  manifest        : {result.out_dir / 'manifest.json'}")
+    typer.echo(f"  model           : {result.out_dir / 'model'}/")
+    for key in ("column_shapes", "column_pair_trends"):
+        value = figures.get(key)
+        typer.echo(f"  {key:<16}: {value:.3f}" if value is not None else f"  {key}: n/a")
+
+
+@app.command()
+def run(
+    table: Annotated[Path, typer.Argument(help="CSV or Parquet table.")],
+    schema: Annotated[Path, typer.Option("--schema", help="Schema YAML for the table.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    synthesizer: SynthOpt = None,
+    rows: Annotated[
+        int | None, typer.Option("--rows", help="Synthetic rows (default: as many as train).")
+    ] = None,
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", help="Training epochs (ctgan, tvae).")
+    ] = None,
+    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda.")] = "auto",
+    seed: SeedOpt = 0,
+    holdout: Annotated[
+        float | None, typer.Option("--holdout", help="Holdout fraction (default: schema, 0.2).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="parquet | csv.")] = "parquet",
+    force: Annotated[
+        bool, typer.Option("--force", help="Export even if the gate fails (recorded).")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress messages.")] = False,
+) -> None:
+    """Fit a synthesizer on TABLE, sample, score, and write the outputs to --out."""
+    _setup_logging(quiet)
+    from synthdata.pipeline import run as run_pipeline
+
+    result = _guard(
+        run_pipeline, table, schema, out_dir=out, synthesizer=synthesizer, n_rows=rows,
+        epochs=epochs, device=device, seed=seed, holdout=holdout, fmt=fmt, force=force,
+    )
+    _summary(result)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("synthdata-demo"),
+    synthesizer: Annotated[
+        str, typer.Option("--synthesizer", help="gaussian_copula | ctgan | tvae.")
+    ] = "gaussian_copula",
+    seed: SeedOpt = 0,
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", help="Training epochs (ctgan, tvae).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress messages.")] = False,
+) -> None:
+    """Run the whole pipeline on the built-in demo table."""
+    _setup_logging(quiet)
+    from synthdata.demo import demo_schema, make_demo_table
+    from synthdata.pipeline import run as run_pipeline
+
+    table = make_demo_table(seed=seed)
+    logging.getLogger("synthdata").info(
+        "demo table: %d rows x %d columns (synthdata/demo.py documents it)", *table.shape
+    )
+    result = _guard(
+        run_pipeline, table, demo_schema(), out_dir=out, synthesizer=synthesizer, seed=seed,
+        epochs=epochs,
+    )
+    _summary(result)
+    raise typer.Exit(result.exit_code)
+
+
+@schema_app.command("infer")
+def schema_infer(
+    table: Annotated[Path, typer.Argument(help="CSV or Parquet table.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the draft here (default: stdout).")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Table name.")] = None,
+) -> None:
+    """Draft a schema from TABLE; PII and decisions for a human are marked '# REVIEW'."""
+    from synthdata.infer import infer_schema_file, render_schema_yaml
+
+    schema, notes = _guard(infer_schema_file, table, name=name)
+    text = render_schema_yaml(schema, notes)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    from synthdata.io import atomic_write_text
+
+    atomic_write_text(output, text)
+    pii = schema.pii_columns
+    typer.echo(f"wrote draft schema {output} ({len(schema.columns)} columns)")
+    if pii:
+        typer.echo(f"  likely PII (kind pii, never modelled): {', '.join(pii)}")
+    typer.echo("  review the lines marked '# REVIEW' before using it")
+
+
+@schema_app.command("check")
+def schema_check(
+    schema: Annotated[Path, typer.Argument(help="Schema YAML.")],
+    table: Annotated[Path | None, typer.Option("--table", help="Also validate this table.")] = None,
+) -> None:
+    """Validate a schema (and optionally a table against it) without fitting anything."""
+    from synthdata.schema import load_schema
+
+    loaded = _guard(load_schema, schema)
+    if table is not None:
+        from synthdata.io import read_table
+
+        df = _guard(read_table, table, loaded)
+        typer.echo(f"{table}: {len(df)} rows match {schema}")
+    else:
+        typer.echo(f"{schema}: valid ({len(loaded.columns)} columns)")
+
+
+@app.command()
+def synthesizers() -> None:
+    """List the registered synthesizers and whether they can run here."""
+    from synthdata.synthesizers import REGISTRY
+
+    try:
+        import sdv  # noqa: F401
+        import torch
+
+        cuda = bool(torch.cuda.is_available())
+        problem = None
+    except ImportError as exc:  # a broken install, reported rather than raised
+        cuda, problem = False, str(exc)
+    for name, cls in REGISTRY.items():
+        if problem:
+            status = f"cannot run: {problem}"
+        elif cls.uses_torch:
+            status = "ready (device auto -> " + ("cuda" if cuda else "cpu") + ")"
+        else:
+            status = "ready (cpu)"
+        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        typer.echo(f"{name:<16} {status:<32} {doc}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

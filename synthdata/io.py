@@ -1,0 +1,202 @@
+"""Reading tables against a schema, and atomic, formula-safe writing."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from synthdata.errors import DataError
+from synthdata.schema import Schema
+
+__all__ = [
+    "atomic_dir",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "neutralise_formulas",
+    "read_raw",
+    "read_table",
+    "write_table",
+]
+
+TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def read_raw(path: str | Path) -> pd.DataFrame:
+    """Read a CSV (as text, empty cell = missing) or Parquet file, with clear errors."""
+    path = Path(path)
+    source = f"table '{path}'"
+    if not path.exists():
+        raise DataError([f"file not found: expected a CSV or Parquet file at '{path}'; "
+                         "check the path"], source=source)
+    if path.is_dir():
+        raise DataError([f"'{path}' is a folder; expected a CSV or Parquet file"], source=source)
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise DataError(
+            [f"expected a .csv or .parquet file, found suffix '{suffix or '(none)'}'; "
+             "save the table as CSV or Parquet"],
+            source=source,
+        )
+    if suffix == ".csv":
+        if path.stat().st_size == 0 or not path.read_bytes()[:4096].strip():
+            raise DataError(
+                ["the file is empty; expected a header row and data rows; "
+                 "check that the export wrote the data"],
+                source=source,
+            )
+        try:
+            df = pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True
+            )
+        except pd.errors.ParserError as exc:
+            raise DataError(
+                [f"not a well-formed CSV: {str(exc).strip()}; fix the quoting or row lengths"],
+                source=source,
+            ) from None
+        except UnicodeDecodeError:
+            raise DataError(
+                ["expected UTF-8 text, found bytes in another encoding; re-save the file "
+                 "as UTF-8"],
+                source=source,
+            ) from None
+        _check_delimiter(df, source)
+        return df
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise DataError(
+            [f"not a readable Parquet file ({type(exc).__name__}: {exc}); "
+             "check the file or export it again"],
+            source=source,
+        ) from None
+
+
+def _check_delimiter(df: pd.DataFrame, source: str) -> None:
+    if len(df.columns) != 1:
+        return
+    header = str(df.columns[0])
+    for sep, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
+        if sep in header:
+            raise DataError(
+                [f"expected comma-separated values, found one column {header[:60]!r} that "
+                 f"contains {label}; the file seems to use {sep!r} as delimiter: save it "
+                 "comma-separated"],
+                source=source,
+            )
+
+
+def read_table(
+    table: str | Path | pd.DataFrame, schema: Schema, *, holdout: float | None = None
+) -> pd.DataFrame:
+    """Read ``table`` (CSV, Parquet or DataFrame) and type it per ``schema``.
+
+    Raises:
+        DataError: listing every problem (column, count, first bad row, fix).
+    """
+    if isinstance(table, pd.DataFrame):
+        raw, source = table, "table"
+    else:
+        raw, source = read_raw(table), f"table '{table}'"
+    return schema.validate_table(raw, holdout=holdout, source=source)
+
+
+# ---- writing ------------------------------------------------------------------------------
+def _tmp_sibling(path: Path, suffix: str = "") -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_sibling(path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: str | Path, data: Any) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder that replaces ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            os.replace(path, old / "x")
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula with a single quote.
+
+    Only text columns are touched: a negative number in a numeric column stays a number.
+    """
+    out = df.copy()
+    for name in out.columns:
+        col = out[name]
+        if not (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)):
+            continue
+        if pd.api.types.is_bool_dtype(col):
+            continue
+
+        def fix(v: Any) -> Any:
+            if isinstance(v, str) and v.startswith(FORMULA_PREFIXES):
+                return "'" + v
+            return v
+
+        out[name] = col.map(fix).astype(col.dtype)
+    return out
+
+
+def write_table(df: pd.DataFrame, path: str | Path, *, fmt: str = "parquet") -> Path:
+    """Write ``df`` atomically as Parquet (default) or formula-safe CSV."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_sibling(path, suffix="." + fmt)
+    try:
+        if fmt == "csv":
+            neutralise_formulas(df).to_csv(tmp, index=False, lineterminator="\n")
+        elif fmt == "parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            raise ValueError(f"format must be 'parquet' or 'csv', got {fmt!r}")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,1 @@
+"""Scores of a synthetic table against the real one: fidelity, privacy, bias."""

@@ -1,0 +1,225 @@
+"""``run``: schema -> table -> PII protection -> split -> fit -> sample -> score -> export.
+
+Orchestration only: each step is a function of its own module. Every check on the user's
+input happens before the first expensive step and before anything is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from synthdata.errors import ParameterError
+from synthdata.schema import Schema, load_schema
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("parquet", "csv")
+
+
+@dataclass
+class RunResult:
+    """What ``run`` produced. ``exit_code``: 0 exported, 1 gate failed."""
+
+    out_dir: Path
+    synthetic_path: Path | None
+    report: dict[str, Any]
+    manifest: dict[str, Any]
+    synth: pd.DataFrame = field(repr=False)
+    exit_code: int = 0
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sha256_dir(path: Path) -> dict[str, str]:
+    return {str(p.relative_to(path)): _sha256_file(p) for p in sorted(path.rglob("*"))
+            if p.is_file()}
+
+
+def _check_options(fmt: str, holdout: float | None, n_rows: int | None) -> None:
+    if fmt not in FORMATS:
+        raise ParameterError(
+            f"The 'format' parameter must be one of {', '.join(FORMATS)}. Got {fmt!r} instead."
+        )
+    if holdout is not None and (
+        isinstance(holdout, bool) or not isinstance(holdout, int | float) or not 0 < holdout < 1
+    ):
+        raise ParameterError(
+            f"The 'holdout' parameter must be a float in (0, 1). Got {holdout!r} instead."
+        )
+    if n_rows is not None and (
+        isinstance(n_rows, bool) or not isinstance(n_rows, int) or n_rows < 1
+    ):
+        raise ParameterError(
+            f"The 'n_rows' parameter must be an int in [1, inf). Got {n_rows!r} instead."
+        )
+
+
+def run(
+    table: str | Path | pd.DataFrame,
+    schema: str | Path | Schema,
+    *,
+    out_dir: str | Path,
+    synthesizer: str | None = None,
+    n_rows: int | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    device: str = "auto",
+    seed: int = 0,
+    holdout: float | None = None,
+    fmt: str = "parquet",
+    force: bool = False,
+    params: dict[str, Any] | None = None,
+) -> RunResult:
+    """Fit a synthesizer on ``table``, sample, score, and write the outputs to ``out_dir``.
+
+    Writes ``synthetic.parquet`` (or ``.csv``), ``report.json``, ``manifest.json`` and
+    ``model/``. Arguments left as None take the schema's defaults (``synthesizer:`` and
+    ``split:`` blocks).
+
+    Raises:
+        SchemaError, DataError, ParameterError, DeviceError: bad input, raised before any
+            fitting and before anything is written.
+    """
+    from synthdata import __version__
+    from synthdata.io import atomic_write_json, read_table, write_table
+    from synthdata.metrics.fidelity import quality_report
+    from synthdata.pii import fill_pii, pii_report
+    from synthdata.report import Report, RunInfo, Section
+    from synthdata.split import split
+    from synthdata.synthesizers import REGISTRY, get_synthesizer, resolve_device
+
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(step: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[step] = round(now - since, 3)
+        return now
+
+    # ---- every check on the input, before any expensive work --------------------------
+    _check_options(fmt, holdout, n_rows)
+    if not isinstance(schema, Schema):
+        schema = load_schema(schema)
+    name = synthesizer or schema.synthesizer.name
+    if name not in REGISTRY:
+        raise ParameterError(f"unknown synthesizer {name!r}; expected one of {', '.join(REGISTRY)}")
+    backend = REGISTRY[name]
+    notes: list[str] = []
+    epochs = epochs if epochs is not None else schema.synthesizer.epochs
+    batch_size = batch_size if batch_size is not None else schema.synthesizer.batch_size
+    if "epochs" not in backend.params and (epochs is not None or batch_size is not None):
+        notes.append(f"epochs/batch_size ignored: {name} does not train in epochs")
+        epochs = batch_size = None
+    merged = {**schema.synthesizer.params, **(params or {})}
+    model = get_synthesizer(
+        name, schema, epochs=epochs, batch_size=batch_size, device=device, seed=seed, **merged
+    )
+    used_device = resolve_device(device) if backend.uses_torch else "cpu"
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ParameterError(f"--out '{out_dir}' is a file; expected a folder: choose another path")
+    fraction = schema.split.holdout if holdout is None else float(holdout)
+    table_label = "DataFrame" if isinstance(table, pd.DataFrame) else str(table)
+    df = read_table(table, schema, holdout=fraction)
+    input_sha = None if isinstance(table, pd.DataFrame) else _sha256_file(Path(table))
+    t = lap("read_and_validate", t0)
+
+    # ---- PII never reaches the synthesizer ------------------------------------------------
+    modelled = df[schema.modelled_columns]
+    train, held = split(modelled, schema, holdout=fraction, seed=seed)
+    t = lap("split", t)
+    logger.info("split %d rows: %d train, %d holdout", len(df), len(train), len(held))
+
+    model.fit(train)
+    t = lap("fit", t)
+    n_out = n_rows if n_rows is not None else len(train)
+    synth_modelled = model.sample(n_out, seed=seed)
+    synth = fill_pii(synth_modelled, schema, seed=seed, key=secrets.token_bytes(32))
+    t = lap("sample", t)
+    logger.info("sampled %d rows", len(synth))
+
+    fidelity = quality_report(train, synth_modelled, schema)
+    t = lap("score_fidelity", t)
+
+    # ---- outputs ----------------------------------------------------------------------------
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model_dir = model.save(out_dir / "model")
+    synthetic_path = write_table(synth, out_dir / f"synthetic.{fmt}", fmt=fmt)
+    for other in FORMATS:
+        stale = out_dir / f"synthetic.{other}"
+        if other != fmt and stale.exists():
+            stale.unlink()  # a previous run's export would not match this report
+    t = lap("write_outputs", t)
+
+    report = Report(
+        synthdata_version=__version__,
+        run=RunInfo(
+            table=table_label,
+            schema_name=schema.name,
+            synthesizer=name,
+            params=model.params_,
+            seed=seed,
+            device=model.device_,
+            holdout_fraction=fraction,
+            n_rows_input=len(df),
+            n_rows_train=len(train),
+            n_rows_holdout=len(held),
+            n_rows_synthetic=len(synth),
+            format=fmt,
+            started_at=started.isoformat(timespec="seconds"),
+            duration_seconds=round(time.perf_counter() - t0, 3),
+        ),
+        fidelity=Section(**fidelity),
+        pii=pii_report(schema),
+        notes=notes,
+    ).to_json_dict()
+    atomic_write_json(out_dir / "report.json", report)
+
+    from synthdata.synthesizers.base import package_versions
+
+    manifest = {
+        "synthdata_version": __version__,
+        "created_at": started.isoformat(timespec="seconds"),
+        "input": {"table": table_label, "sha256": input_sha, "n_rows": len(df)},
+        "schema": schema.model_dump(mode="json"),
+        "synthesizer": name,
+        "params": model.params_,
+        "seed": seed,
+        "device": {"requested": device, "used": used_device},
+        "holdout_fraction": fraction,
+        "force": force,
+        "gate": None,
+        "timings_seconds": timings,
+        "versions": package_versions(),
+        "outputs": {
+            synthetic_path.name: _sha256_file(synthetic_path),
+            "report.json": _sha256_file(out_dir / "report.json"),
+            **{f"model/{k}": v for k, v in _sha256_dir(model_dir).items()},
+        },
+    }
+    atomic_write_json(out_dir / "manifest.json", manifest)
+    logger.info("wrote %s", out_dir)
+    return RunResult(
+        out_dir=out_dir,
+        synthetic_path=synthetic_path,
+        report=report,
+        manifest=manifest,
+        synth=synth,
+        exit_code=0,
+    )

@@ -1,0 +1,681 @@
+"""The schema contract: pydantic models, loading with aggregated errors, and table validation.
+
+A schema is YAML (``schemas/<table>.yaml``)::
+
+    name: adult
+    target: income
+    sensitive: [sex, race]
+    columns:
+      age: {kind: integer, min: 17, max: 90, nullable: false}
+      workclass: {kind: categorical, categories: [Private, State-gov, ...]}
+      income: {kind: categorical, categories: ["<=50K", ">50K"], nullable: false}
+
+``schemas/schema.json`` is the JSON Schema exported from :class:`Schema`
+(``python -m synthdata.schema > schemas/schema.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from synthdata.errors import DataError, SchemaError
+
+__all__ = [
+    "Column",
+    "ColumnKind",
+    "GateConfig",
+    "PiiStrategy",
+    "PiiType",
+    "Schema",
+    "SplitConfig",
+    "SynthesizerConfig",
+    "load_schema",
+    "schema_from_dict",
+]
+
+SYNTHESIZER_NAMES = ("gaussian_copula", "ctgan", "tvae")
+MIN_ROWS = 10
+_TRUE = {"true", "t", "yes", "y", "1", "1.0"}
+_FALSE = {"false", "f", "no", "n", "0", "0.0"}
+
+
+class ColumnKind(str, Enum):
+    numerical = "numerical"
+    integer = "integer"
+    categorical = "categorical"
+    ordinal = "ordinal"
+    boolean = "boolean"
+    datetime = "datetime"
+    id = "id"
+    pii = "pii"
+    text = "text"
+
+
+class PiiStrategy(str, Enum):
+    fake = "fake"
+    hash = "hash"
+    drop = "drop"
+
+
+class PiiType(str, Enum):
+    name = "name"
+    first_name = "first_name"
+    last_name = "last_name"
+    email = "email"
+    phone = "phone"
+    address = "address"
+    national_id = "national_id"
+    free_text_id = "free_text_id"
+    other = "other"
+
+
+Scalar = str | int | float | bool
+
+
+class Column(BaseModel):
+    """One column: what kind of values it holds and which values are allowed."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+
+    kind: ColumnKind = Field(description="What the column holds; decides how it is modelled.")
+    nullable: bool = Field(True, description="Whether missing values are allowed.")
+    min: float | str | None = Field(
+        None, description="Smallest allowed value (numbers; ISO date for datetime)."
+    )
+    max: float | str | None = Field(
+        None, description="Largest allowed value (numbers; ISO date for datetime)."
+    )
+    categories: list[Scalar] | None = Field(
+        None,
+        description="Allowed values of a categorical/ordinal column; for ordinal, in order. "
+        "Values are compared as text.",
+    )
+    datetime_format: str | None = Field(
+        None, description="strftime format of a datetime column, e.g. '%Y-%m-%d'."
+    )
+    pii_type: PiiType | None = Field(
+        None, description="For kind pii: what the values are; decides the fake values."
+    )
+    pii_strategy: PiiStrategy = Field(
+        PiiStrategy.fake,
+        description="For kind pii: fake (Faker values of the same type), hash (salted per-run "
+        "tokens) or drop (column removed from the output).",
+    )
+    description: str | None = None
+
+
+class SynthesizerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        "gaussian_copula", description="Registry name: " + ", ".join(SYNTHESIZER_NAMES)
+    )
+    epochs: int | None = Field(None, ge=1, description="Training epochs (ctgan, tvae).")
+    batch_size: int | None = Field(None, ge=1, description="Training batch size (ctgan, tvae).")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Further synthesizer parameters, validated at fit."
+    )
+
+
+class SplitConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    holdout: float = Field(
+        0.2, gt=0.0, lt=1.0, description="Share of rows kept out of training for scoring."
+    )
+    stratify: bool = Field(True, description="Stratify the split on the target.")
+
+
+class GateConfig(BaseModel):
+    """Export gate thresholds (enforced by the gate; documented defaults)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    min_column_shapes: float = Field(0.70, ge=0, le=1, description="sdmetrics Column Shapes.")
+    min_column_pair_trends: float = Field(
+        0.60, ge=0, le=1, description="sdmetrics Column Pair Trends."
+    )
+    max_detection_auc: float = Field(
+        0.95, ge=0.5, le=1, description="Classifier AUC separating holdout from synth."
+    )
+    max_dcr_share: float = Field(
+        0.55, ge=0.5, le=1, description="Share of synth rows closer to train than to holdout."
+    )
+    max_exact_copy_excess: float = Field(
+        0.01, ge=0, le=1, description="Exact-copy rate of train rows above the holdout's own."
+    )
+    max_mia_auc: float = Field(0.60, ge=0.5, le=1, description="Membership-inference AUC.")
+    max_reidentification_risk: float = Field(
+        0.10, ge=0, le=1, description="Upper bound of anonymeter risks."
+    )
+    block_on_bias_flags: bool = Field(True, description="Fail on bias flags of severity block.")
+
+
+class Schema(BaseModel):
+    """A table's schema: columns plus table-level settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field("table", description="Table name (used in SDV metadata and reports).")
+    description: str | None = None
+    columns: dict[str, Column] = Field(description="Column name -> column spec, in table order.")
+    target: str | None = Field(None, description="Column to predict (ML efficacy, stratification).")
+    sensitive: list[str] = Field(
+        default_factory=list, description="Protected attributes for bias checks."
+    )
+    quasi_identifiers: list[str] | None = Field(
+        None, description="Columns an attacker may know (privacy checks)."
+    )
+    primary_key: str | None = Field(None, description="Unique row id column (kind id).")
+    synthesizer: SynthesizerConfig = Field(default_factory=SynthesizerConfig)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    gate: GateConfig = Field(default_factory=GateConfig)
+
+    # ---- derived views -------------------------------------------------------------
+    def columns_of(self, *kinds: ColumnKind) -> list[str]:
+        return [name for name, col in self.columns.items() if col.kind in kinds]
+
+    @property
+    def pii_columns(self) -> list[str]:
+        return self.columns_of(ColumnKind.pii)
+
+    @property
+    def modelled_columns(self) -> list[str]:
+        """Columns a synthesizer sees: everything except PII and free text."""
+        return [
+            n for n, c in self.columns.items() if c.kind not in (ColumnKind.pii, ColumnKind.text)
+        ]
+
+    # ---- semantic checks ------------------------------------------------------------
+    def semantic_problems(self) -> list[str]:
+        problems: list[str] = []
+        names = set(self.columns)
+        if not self.columns:
+            problems.append("'columns' is empty; declare at least one column")
+        for field, value in (("target", self.target), ("primary_key", self.primary_key)):
+            if value is not None and value not in names:
+                problems.append(
+                    f"{field}: column '{value}' is not declared under 'columns'; "
+                    f"add it or fix the name (columns: {_short_list(sorted(names))})"
+                )
+        for field, values in (("sensitive", self.sensitive), ("quasi_identifiers",
+                                                              self.quasi_identifiers or [])):
+            for value in values:
+                if value not in names:
+                    problems.append(
+                        f"{field}: column '{value}' is not declared under 'columns'; "
+                        "add it or remove it from the list"
+                    )
+        if self.target is not None and self.target in self.columns:
+            kind = self.columns[self.target].kind
+            if kind in (ColumnKind.id, ColumnKind.pii, ColumnKind.text, ColumnKind.datetime):
+                problems.append(
+                    f"target: column '{self.target}' has kind {kind.value}; a target must be "
+                    "categorical, boolean, ordinal, integer or numerical; pick another target"
+                )
+        if self.primary_key is not None and self.primary_key in self.columns:
+            if self.columns[self.primary_key].kind != ColumnKind.id:
+                problems.append(
+                    f"primary_key: column '{self.primary_key}' must have kind id; "
+                    f"set 'kind: id' on it"
+                )
+        if self.synthesizer.name not in SYNTHESIZER_NAMES:
+            problems.append(
+                f"synthesizer.name: expected one of {', '.join(SYNTHESIZER_NAMES)}, "
+                f"found '{self.synthesizer.name}'; use one of those names"
+            )
+        for name, col in self.columns.items():
+            problems.extend(_column_problems(name, col))
+        return problems
+
+    # ---- data validation ------------------------------------------------------------
+    def conform(
+        self, df: pd.DataFrame, *, holdout: float | None = None
+    ) -> tuple[pd.DataFrame, list[str]]:
+        """Type ``df`` per schema and list every problem (column, count, first bad row, fix).
+
+        Row numbers are 1-based data rows (the header is not counted).
+        """
+        problems: list[str] = []
+        declared = list(self.columns)
+        present = [str(c) for c in df.columns]
+        df = df.copy()
+        df.columns = present
+        missing = [c for c in declared if c not in present]
+        unknown = [c for c in present if c not in self.columns]
+        for c in missing:
+            problems.append(
+                f"column '{c}': declared in the schema but missing from the table; "
+                "add the column to the table or remove it from the schema"
+            )
+        for c in unknown:
+            problems.append(
+                f"column '{c}': in the table but not declared in the schema; declare it under "
+                "'columns' (or run 'synthdata schema infer') or remove it from the table"
+            )
+
+        typed: dict[str, pd.Series] = {}
+        for name in declared:
+            if name not in present:
+                continue
+            series, col_problems = _conform_column(name, self.columns[name], df[name])
+            typed[name] = series
+            problems.extend(col_problems)
+
+        n_rows = len(df)
+        if n_rows == 0:
+            problems.append(
+                "table: has a header but no data rows; provide a table with data rows"
+            )
+        for name, series in typed.items():
+            if n_rows == 0:
+                break
+            n_null = int(series.isna().sum())
+            if n_null == n_rows:
+                problems.append(
+                    f"column '{name}': expected values, found all {n_rows} rows empty; "
+                    "fill the column or remove it from the table and schema"
+                )
+            elif n_null == 0 and series.nunique(dropna=True) == 1 and n_rows > 1:
+                problems.append(
+                    f"column '{name}': expected varying values, found the constant "
+                    f"{_show(series.iloc[0])} in all {n_rows} rows; a synthesizer learns nothing "
+                    "from it: remove it from the table and schema"
+                )
+
+        if self.primary_key and self.primary_key in typed:
+            pk = typed[self.primary_key]
+            dup = pk.duplicated(keep="first") & pk.notna()
+            if dup.any():
+                problems.append(
+                    f"column '{self.primary_key}': primary key expected unique, found "
+                    f"{int(dup.sum())} duplicate values (first at row {_first_row(dup)}); "
+                    "de-duplicate the rows or unset primary_key"
+                )
+
+        split = self.split if holdout is None else SplitConfig(holdout=holdout)
+        if self.target and self.target in typed and n_rows > 0:
+            counts = typed[self.target].value_counts(dropna=True)
+            if len(counts) == 1:
+                problems.append(
+                    f"target '{self.target}': expected at least two classes, found only "
+                    f"{_show(counts.index[0])} ({int(counts.iloc[0])} rows); use a table that "
+                    "contains every class or unset 'target' in the schema"
+                )
+            elif len(counts) > 1 and self.columns[self.target].kind not in (
+                ColumnKind.numerical,
+            ) and split.stratify and len(counts) <= 50:
+                rare = counts[counts < 2]
+                if len(rare):
+                    problems.append(
+                        f"target '{self.target}': every class needs at least 2 rows for a "
+                        f"stratified holdout, found {len(rare)} class(es) with 1 row "
+                        f"({_short_list([str(v) for v in rare.index])}); add rows, merge the "
+                        "rare classes, or set split.stratify: false"
+                    )
+        if 0 < n_rows:
+            n_holdout = math.floor(n_rows * split.holdout)
+            need = max(MIN_ROWS, math.ceil(2 / split.holdout))
+            if n_rows < need or n_holdout < 1 or n_rows - n_holdout < 2:
+                problems.append(
+                    f"table: expected at least {need} rows to split off a "
+                    f"{split.holdout:.0%} holdout and still train, found {n_rows}; "
+                    "provide more rows or change the holdout fraction"
+                )
+        out = pd.DataFrame(typed, index=pd.RangeIndex(n_rows)) if typed else df
+        return out, problems
+
+    def problems(self, df: pd.DataFrame, *, holdout: float | None = None) -> list[str]:
+        """Every problem of ``df`` against this schema; empty when the table is valid."""
+        return self.conform(df, holdout=holdout)[1]
+
+    def validate_table(
+        self, df: pd.DataFrame, *, holdout: float | None = None, source: str = "table"
+    ) -> pd.DataFrame:
+        """Return ``df`` typed per schema, or raise one :class:`DataError` listing every problem."""
+        typed, problems = self.conform(df, holdout=holdout)
+        if problems:
+            raise DataError(problems, source=source)
+        return typed
+
+    # ---- serialisation ----------------------------------------------------------------
+    def to_yaml_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_defaults=False)
+
+
+def _short_list(items: list[str], n: int = 8) -> str:
+    shown = ", ".join(items[:n])
+    return shown + (f", ... ({len(items) - n} more)" if len(items) > n else "")
+
+
+def _show(value: Any) -> str:
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _first_row(mask: pd.Series) -> int:
+    return int(mask.to_numpy().nonzero()[0][0]) + 1
+
+
+def _column_problems(name: str, col: Column) -> list[str]:
+    problems: list[str] = []
+    where = f"columns.{name}"
+    numeric_kinds = (ColumnKind.numerical, ColumnKind.integer)
+    if col.min is not None or col.max is not None:
+        if col.kind in numeric_kinds:
+            for bound in ("min", "max"):
+                value = getattr(col, bound)
+                if isinstance(value, str):
+                    problems.append(
+                        f"{where}.{bound}: expected a number, found {value!r}; write a number"
+                    )
+            if (
+                isinstance(col.min, float | int)
+                and isinstance(col.max, float | int)
+                and col.min > col.max
+            ):
+                problems.append(
+                    f"{where}: min ({col.min}) is greater than max ({col.max}); swap them"
+                )
+        elif col.kind == ColumnKind.datetime:
+            parsed = {}
+            for bound in ("min", "max"):
+                value = getattr(col, bound)
+                if value is None:
+                    continue
+                try:
+                    parsed[bound] = pd.Timestamp(str(value))
+                except (ValueError, TypeError):
+                    problems.append(
+                        f"{where}.{bound}: expected an ISO date such as '2020-01-31', "
+                        f"found {value!r}; write the date as YYYY-MM-DD"
+                    )
+            if len(parsed) == 2 and parsed["min"] > parsed["max"]:
+                problems.append(f"{where}: min is after max; swap them")
+        else:
+            problems.append(
+                f"{where}: min/max apply to numerical, integer and datetime columns, not "
+                f"{col.kind.value}; remove min/max or change the kind"
+            )
+    if col.categories is not None:
+        if col.kind not in (ColumnKind.categorical, ColumnKind.ordinal, ColumnKind.boolean):
+            problems.append(
+                f"{where}.categories: only categorical and ordinal columns take categories, "
+                f"this column is {col.kind.value}; remove 'categories' or change the kind"
+            )
+        elif len(col.categories) == 0:
+            problems.append(f"{where}.categories: is empty; list the allowed values or remove it")
+        else:
+            texts = [str(c) for c in col.categories]
+            dups = sorted({t for t in texts if texts.count(t) > 1})
+            if dups:
+                problems.append(
+                    f"{where}.categories: duplicate values {_short_list(dups)}; list each once"
+                )
+    if col.kind == ColumnKind.ordinal and not col.categories:
+        problems.append(
+            f"{where}: an ordinal column needs 'categories' listing its values in order; "
+            "add them or use kind categorical"
+        )
+    if col.datetime_format is not None:
+        if col.kind != ColumnKind.datetime:
+            problems.append(
+                f"{where}.datetime_format: only datetime columns take a format, this column is "
+                f"{col.kind.value}; remove it or set kind: datetime"
+            )
+        elif "%" not in col.datetime_format:
+            problems.append(
+                f"{where}.datetime_format: expected a strftime format such as '%Y-%m-%d', "
+                f"found {col.datetime_format!r}; fix the format"
+            )
+    if col.pii_type is not None and col.kind != ColumnKind.pii:
+        problems.append(
+            f"{where}.pii_type: only pii columns take a pii_type, this column is "
+            f"{col.kind.value}; set kind: pii or remove pii_type"
+        )
+    return problems
+
+
+# ---- per-column coercion ---------------------------------------------------------------
+def _bad(name: str, mask: pd.Series, raw: pd.Series, expected: str, fix: str) -> str:
+    first = _first_row(mask)
+    example = raw[mask].iloc[0]
+    return (
+        f"column '{name}': expected {expected}, found {_show(example)} in {int(mask.sum())} "
+        f"row(s) (first at row {first}); {fix}"
+    )
+
+
+def _as_text(raw: pd.Series) -> pd.Series:
+    """Values as text, missing as None; integral floats print without '.0'."""
+
+    def one(v: Any) -> Any:
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
+            return None
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        if isinstance(v, str):
+            v = v.strip()
+            return v if v != "" else None
+        return str(v)
+
+    return pd.Series([one(v) for v in raw.to_numpy(dtype=object)], index=raw.index, dtype=object)
+
+
+def _conform_column(name: str, col: Column, raw: pd.Series) -> tuple[pd.Series, list[str]]:
+    raw = raw.reset_index(drop=True)
+    problems: list[str] = []
+    text = _as_text(raw)
+    present = text.notna()
+    kind = col.kind
+
+    if kind in (ColumnKind.numerical, ColumnKind.integer):
+        values = pd.to_numeric(text, errors="coerce")
+        bad = present & values.isna()
+        if bad.any():
+            problems.append(
+                _bad(name, bad, text, "numbers", "fix the data or declare the column categorical")
+            )
+        if kind == ColumnKind.integer:
+            frac = values.notna() & (values % 1 != 0)
+            if frac.any():
+                problems.append(
+                    _bad(name, frac, text, "whole numbers", "fix the data or set kind: numerical")
+                )
+            values = values.where(~frac)
+            series = values.round().astype("Int64")
+        else:
+            series = values.astype("float64")
+        problems.extend(_range_problems(name, col, series.astype("float64"), text))
+    elif kind == ColumnKind.boolean:
+        lowered = text.str.lower()
+        mapped = lowered.map(lambda v: True if v in _TRUE else (False if v in _FALSE else None))
+        bad = present & mapped.isna()
+        if bad.any():
+            problems.append(
+                _bad(name, bad, text, "true/false values", "fix the data or declare it categorical")
+            )
+        series = mapped.astype("boolean")
+    elif kind == ColumnKind.datetime:
+        if col.datetime_format:
+            parsed = pd.to_datetime(text, format=col.datetime_format, errors="coerce")
+            expected = f"dates in format {col.datetime_format!r}"
+        else:
+            parsed = pd.to_datetime(text, format="mixed", errors="coerce")
+            expected = "dates"
+        bad = present & parsed.isna()
+        if bad.any():
+            problems.append(
+                _bad(name, bad, text, expected, "fix the data or set datetime_format to match it")
+            )
+        series = parsed
+        problems.extend(_range_problems(name, col, series, text))
+    elif kind in (ColumnKind.categorical, ColumnKind.ordinal):
+        series = text
+        if col.categories:
+            allowed = {str(c) for c in col.categories}
+            bad = present & ~text.isin(allowed)
+            if bad.any():
+                unseen = sorted(set(text[bad]))
+                problems.append(
+                    f"column '{name}': expected one of the declared categories, found "
+                    f"{len(unseen)} unknown value(s) {_short_list([repr(u) for u in unseen], 5)} "
+                    f"in {int(bad.sum())} row(s) (first at row {_first_row(bad)}); add them to "
+                    "'categories' in the schema or fix the data"
+                )
+    else:  # id, pii, text
+        series = text
+
+    if not col.nullable:
+        missing = ~present
+        if missing.any() and not missing.all():
+            problems.append(
+                f"column '{name}': declared nullable: false, found {int(missing.sum())} empty "
+                f"row(s) (first at row {_first_row(missing)}); fill them or set nullable: true"
+            )
+    return series, problems
+
+
+def _range_problems(name: str, col: Column, values: pd.Series, text: pd.Series) -> list[str]:
+    problems = []
+    is_dt = col.kind == ColumnKind.datetime
+    for bound, op in (("min", "lt"), ("max", "gt")):
+        limit = getattr(col, bound)
+        if limit is None:
+            continue
+        try:
+            limit_v = pd.Timestamp(str(limit)) if is_dt else float(limit)
+        except (TypeError, ValueError):
+            continue  # reported by the schema check
+        outside = values.notna() & getattr(values, op)(limit_v)
+        if outside.any():
+            word = "at least" if bound == "min" else "at most"
+            problems.append(
+                _bad(
+                    name,
+                    outside.fillna(False).astype(bool),
+                    text,
+                    f"values {word} {limit}",
+                    f"fix the data or widen '{bound}' in the schema",
+                )
+            )
+    return problems
+
+
+# ---- loading ---------------------------------------------------------------------------
+_FIXES = {
+    "missing": "add it",
+    "extra_forbidden": "remove it or check its spelling",
+    "enum": "use one of the allowed values",
+}
+
+
+def _format_pydantic(error: ValidationError) -> list[str]:
+    problems = []
+    for err in error.errors():
+        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
+        # pydantic reports unions once per member; keep the message readable
+        loc = loc.replace(".str", "").replace(".float", "").replace(".int", "").replace(
+            ".bool", ""
+        )
+        found = err.get("input")
+        found_s = "nothing" if err["type"] == "missing" else repr(found)
+        if len(found_s) > 60:
+            found_s = found_s[:57] + "..."
+        fix = _FIXES.get(err["type"], "correct the value")
+        problems.append(f"{loc or '(top level)'}: {err['msg']}, found {found_s}; {fix}")
+    # one line per location is enough
+    seen: set[str] = set()
+    unique = []
+    for p in problems:
+        key = p.split(":", 1)[0]
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def schema_from_dict(data: Any, *, source: str = "schema") -> Schema:
+    """Build a :class:`Schema` from plain data, raising one :class:`SchemaError` on problems."""
+    if not isinstance(data, dict):
+        raise SchemaError(
+            [f"expected a mapping with 'columns' at the top level, found {type(data).__name__}; "
+             "see schemas/adult.yaml for the format"],
+            source=source,
+        )
+    columns = data.get("columns")
+    if isinstance(columns, dict):
+        # a bare kind is shorthand: `age: integer`
+        data = dict(data)
+        data["columns"] = {
+            str(k): ({"kind": v} if isinstance(v, str) else v) for k, v in columns.items()
+        }
+    try:
+        schema = Schema.model_validate(data)
+    except ValidationError as exc:
+        raise SchemaError(_format_pydantic(exc), source=source) from None
+    problems = schema.semantic_problems()
+    if problems:
+        raise SchemaError(problems, source=source)
+    return schema
+
+
+def load_schema(path: str | Path) -> Schema:
+    """Load and validate a YAML (or JSON) schema file.
+
+    Raises:
+        SchemaError: listing every problem with its fix.
+    """
+    import yaml
+
+    path = Path(path)
+    source = f"schema '{path}'"
+    if not path.exists():
+        raise SchemaError(
+            [f"file not found: expected a YAML schema at '{path}'; check the path or create one "
+             "with 'synthdata schema infer TABLE -o SCHEMA.yaml'"],
+            source=source,
+        )
+    text = path.read_text(encoding="utf-8")
+    if not text.strip():
+        raise SchemaError(
+            ["the file is empty; expected YAML with a 'columns' mapping "
+             "(create one with 'synthdata schema infer TABLE -o SCHEMA.yaml')"],
+            source=source,
+        )
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SchemaError(
+            [f"invalid YAML{where}: {problem}; fix the YAML syntax (indentation, colons, quotes)"],
+            source=source,
+        ) from None
+    return schema_from_dict(data, source=source)
+
+
+def dump_schema(schema: Schema) -> str:
+    """The schema as YAML text (no comments)."""
+    import yaml
+
+    return yaml.safe_dump(schema.to_yaml_dict(), sort_keys=False, allow_unicode=True)
+
+
+def json_schema() -> str:
+    return json.dumps(Schema.model_json_schema(), indent=2) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - used to regenerate schemas/schema.json
+    import sys
+
+    sys.stdout.write(json_schema())
