@@ -81,13 +81,14 @@ def _summary(result) -> None:  # type: ignore[no-untyped-def]
     figures = result.report["fidelity"]["figures"]
     typer.echo(f"outputs in {result.out_dir}/")
     if result.synthetic_path is not None:
-        typer.echo(f"  synthetic table : {result.synthetic_path} ({len(result.synth)} rows)")
-    typer.echo(f"  report          : {result.out_dir / 'report.json'}")
-    typer.echo(f"  manifest        : {result.out_dir / 'manifest.json'}")
-    typer.echo(f"  model           : {result.out_dir / 'model'}/")
+        typer.echo(f"  synthetic table   : {result.synthetic_path} ({len(result.synth)} rows)")
+    typer.echo(f"  report            : {result.out_dir / 'report.json'}")
+    typer.echo(f"  manifest          : {result.out_dir / 'manifest.json'}")
+    typer.echo(f"  model             : {result.out_dir / 'model'}/")
     for key in ("column_shapes", "column_pair_trends"):
         value = figures.get(key)
-        typer.echo(f"  {key:<16}: {value:.3f}" if value is not None else f"  {key}: n/a")
+        shown = f"{value:.3f}" if value is not None else "n/a"
+        typer.echo(f"  {key:<18}: {shown}")
 
 
 @app.command()

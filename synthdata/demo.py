@@ -140,8 +140,10 @@ def make_demo_table(n_rows: int = 6000, *, seed: int = 0) -> pd.DataFrame:
     Raises:
         ParameterError: ``n_rows`` is out of range.
     """
-    if isinstance(n_rows, bool) or not isinstance(n_rows, int | np.integer) or not (
-        1 <= n_rows <= 999_999
+    if (
+        isinstance(n_rows, bool)
+        or not isinstance(n_rows, int | np.integer)
+        or not (1 <= n_rows <= 999_999)
     ):
         raise ParameterError(
             "The 'n_rows' parameter of make_demo_table must be an int in [1, 999999]. "
@@ -163,9 +165,7 @@ def make_demo_table(n_rows: int = 6000, *, seed: int = 0) -> pd.DataFrame:
     tenure = (reference.astype("datetime64[M]") - signup_month).astype(int) - (day_of_month > 1)
 
     age = np.minimum(90, 18 + np.round(rng.gamma(3.0, 8.0, size=n))).astype("int64")
-    log_income = rng.normal(
-        _LOG_INCOME_MEAN + 0.015 * (np.minimum(age, 60) - 40), _LOG_INCOME_SD
-    )
+    log_income = rng.normal(_LOG_INCOME_MEAN + 0.015 * (np.minimum(age, 60) - 40), _LOG_INCOME_SD)
     income = np.round(np.exp(log_income), -2)
     income[rng.random(n) < _INCOME_MISSING] = np.nan
 

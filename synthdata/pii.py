@@ -38,37 +38,33 @@ FREE_TEXT_ID_PATTERN = "??######"
 # Tokens that turn a PII-sounding name into a statistic or flag about it:
 # "has_email", "email_verified", "phone_type", "num_addresses", "name_length".
 _NEGATING_TOKENS = frozenset(
-    {
-        "count", "counts", "num", "n", "has", "is", "flag", "type", "kind",
-        "status", "verified", "valid", "validated", "opt", "optin", "optout", "opted",
-        "consent", "domain", "provider", "length", "len", "format", "changed", "missing",
-        "bounced", "bounce", "confirmed", "share", "rate", "pct", "percent", "score",
-    }
+    (
+        "count counts num n has is flag type kind status verified valid validated opt optin"
+        " optout opted consent domain provider length len format changed missing bounced"
+        " bounce confirmed share rate pct percent score"
+    ).split()
 )
 _PERSON_QUALIFIERS = frozenset(
-    {
-        "customer", "client", "person", "contact", "patient", "employee", "member", "owner",
-        "holder", "account", "cardholder", "passenger", "guest", "student", "applicant",
-        "driver", "full", "display", "real", "legal", "recipient", "sender", "buyer", "seller",
-        "spouse", "parent", "father", "mother", "emergency", "beneficiary", "insured",
-        "policyholder", "subscriber", "author", "agent", "doctor", "physician", "teacher",
-        "manager", "supervisor", "citizen", "voter", "tenant", "resident", "donor", "user",
-        "candidate", "worker", "staff", "caller", "visitor", "traveler", "traveller",
-    }
+    (
+        "customer client person contact patient employee member owner holder account"
+        " cardholder passenger guest student applicant driver full display real legal"
+        " recipient sender buyer seller spouse parent father mother emergency beneficiary"
+        " insured policyholder subscriber author agent doctor physician teacher manager"
+        " supervisor citizen voter tenant resident donor user candidate worker staff caller"
+        " visitor traveler traveller"
+    ).split()
 )
 # Values like "New York" or "Software Engineer" look like names; these column names say
 # the column holds something other than people.
 _NON_PERSON_TOKENS = frozenset(
-    {
-        "job", "title", "occupation", "position", "role", "product", "item", "company",
-        "employer", "organisation", "organization", "org", "brand", "city", "town", "country",
-        "state", "region", "county", "province", "place", "location", "department", "dept",
-        "team", "category", "school", "university", "college", "hospital", "store", "shop",
-        "hotel", "restaurant", "model", "make", "vehicle", "game", "movie", "film", "book",
-        "song", "genre", "language", "species", "breed", "color", "colour", "description",
-        "desc", "comment", "comments", "note", "notes", "label", "class", "group", "segment",
-        "industry", "sector", "file", "event", "project", "course", "subject", "tag",
-    }
+    (
+        "job title occupation position role product item company employer organisation"
+        " organization org brand city town country state region county province place location"
+        " department dept team category school university college hospital store shop hotel"
+        " restaurant model make vehicle game movie film book song genre language species breed"
+        " color colour description desc comment comments note notes label class group segment"
+        " industry sector file event project course subject tag"
+    ).split()
 )
 _ID_TOKENS = frozenset({"id", "identifier", "number", "no", "nr", "num", "code", "ref"})
 
@@ -132,11 +128,9 @@ def _type_from_name(name: str) -> tuple[PiiType | None, bool]:
         return None, False
     joined = "".join(tokens)
     person_id = any(
-        joined.startswith(q) and joined[len(q):] in {"id", "number", "no", "ref", "code"}
+        joined.startswith(q) and joined[len(q) :] in {"id", "number", "no", "ref", "code"}
         for q in _PERSON_QUALIFIERS
-    ) or (
-        _PERSON_QUALIFIERS.intersection(tokens) and _ID_TOKENS.intersection(tokens)
-    )
+    ) or (_PERSON_QUALIFIERS.intersection(tokens) and _ID_TOKENS.intersection(tokens))
     return None, bool(person_id)
 
 
@@ -144,6 +138,7 @@ def _type_from_name(name: str) -> tuple[PiiType | None, bool]:
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _SSN = re.compile(r"^\d{3}-\d{2}-\d{4}$")
+_IPV4 = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}$")
 _PHONE_EXT = re.compile(r"\s*(?:x|ext\.?|#)\s*\d{1,6}$", re.IGNORECASE)
 _PHONE = re.compile(
     r"^(?:\+|00)?(?:\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]?\d{2,4}){1,4}$"
@@ -215,6 +210,8 @@ def _type_from_values(name: str, sample: pd.Series, n: int, n_distinct: int) -> 
         return PiiType.email
     if _share(sample, lambda v: bool(_SSN.match(v))) >= MIN_MATCH_SHARE:
         return PiiType.national_id
+    if _share(sample, lambda v: bool(_IPV4.match(v))) >= MIN_MATCH_SHARE:
+        return PiiType.other
     if _share(sample, _is_phone) >= MIN_MATCH_SHARE:
         return PiiType.phone
     if _share(sample, _is_address) >= MIN_MATCH_SHARE:
@@ -242,13 +239,37 @@ def _looks_categorical(sample: pd.Series, n: int, n_distinct: int) -> bool:
     return n_distinct <= 10 and n_distinct <= 0.5 * n
 
 
+_NEVER_NUMERIC = frozenset(
+    {
+        PiiType.email,
+        PiiType.name,
+        PiiType.first_name,
+        PiiType.last_name,
+        PiiType.address,
+        PiiType.free_text_id,
+    }
+)
+
+
+def _values_contradict(pii_type: PiiType, sample: pd.Series, n: int, n_distinct: int) -> bool:
+    """Whether the values rule out what the name suggests ("handle_time", "last_login")."""
+    if sample.empty:
+        return False
+    if _looks_categorical(sample, n, n_distinct):
+        return True
+    if _share(sample, lambda v: bool(_DATE_LIKE.match(v))) >= MIN_MATCH_SHARE:
+        return True
+    return pii_type in _NEVER_NUMERIC and _share(sample, lambda v: bool(_DECIMAL.match(v))) >= 0.95
+
+
 def detect_pii(name: str, values: pd.Series) -> PiiType | None:
     """Guess whether a column holds personal data, from its name and its values.
 
     The name decides when it is specific ("email", "phone", "surname", "ssn", ...) unless the
     values look like a flag or a handful of categories. The values decide on their own when at
-    least 60% of a sample match a pattern: emails, phone numbers, US SSNs, street addresses,
-    and person names ("Firstname Lastname") in a column whose values are mostly distinct.
+    least 60% of a sample match a pattern: emails, US SSNs, IPv4 addresses, phone numbers,
+    street addresses, and person names ("Firstname Lastname") in a column whose values are
+    mostly distinct.
     Person-linked ids ("user_id", "customer_id") count only when their values are unique
     strings mixing letters and digits.
 
@@ -263,8 +284,8 @@ def detect_pii(name: str, values: pd.Series) -> PiiType | None:
     by_name, person_id = _type_from_name(name)
     by_values = _type_from_values(name, sample, n, n_distinct)
 
-    if by_name is not None and _looks_categorical(sample, n, n_distinct):
-        logger.debug("column %r: name suggests %s but values look categorical", name, by_name)
+    if by_name is not None and _values_contradict(by_name, sample, n, n_distinct):
+        logger.debug("column %r: name suggests %s but the values do not", name, by_name.value)
         by_name = None
     if (
         by_name is None
@@ -378,7 +399,7 @@ def fill_pii(synth: pd.DataFrame, schema: Schema, *, seed: int, key: bytes) -> p
 
     from faker import Faker  # only needed when there is something to fill
 
-    fake = Faker()
+    fake = Faker("en_US")
     n = len(synth)
     out: dict[str, Any] = {}
     for column, spec in schema.columns.items():
@@ -424,7 +445,11 @@ def pii_report(schema: Schema) -> list[dict[str, Any]]:
     for column, spec in schema.columns.items():
         if spec.kind == ColumnKind.pii:
             pii_type = spec.pii_type or PiiType.other
-            what = f"{pii_type.value.replace('_', ' ')} values"
+            what = (
+                "pseudonymous tokens"
+                if pii_type == PiiType.other
+                else f"{pii_type.value.replace('_', ' ')} values"
+            )
             rows.append(
                 {
                     "column": column,

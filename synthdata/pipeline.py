@@ -50,7 +50,9 @@ def _sha256_dir(path: Path) -> dict[str, str]:
             if p.is_file()}
 
 
-def _check_options(fmt: str, holdout: float | None, n_rows: int | None) -> None:
+def _check_options(
+    fmt: str, holdout: float | None, n_rows: int | None, epochs: int | None
+) -> None:
     if fmt not in FORMATS:
         raise ParameterError(
             f"The 'format' parameter must be one of {', '.join(FORMATS)}. Got {fmt!r} instead."
@@ -61,12 +63,13 @@ def _check_options(fmt: str, holdout: float | None, n_rows: int | None) -> None:
         raise ParameterError(
             f"The 'holdout' parameter must be a float in (0, 1). Got {holdout!r} instead."
         )
-    if n_rows is not None and (
-        isinstance(n_rows, bool) or not isinstance(n_rows, int) or n_rows < 1
-    ):
-        raise ParameterError(
-            f"The 'n_rows' parameter must be an int in [1, inf). Got {n_rows!r} instead."
-        )
+    for key, value in (("n_rows", n_rows), ("epochs", epochs)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            raise ParameterError(
+                f"The '{key}' parameter must be an int in [1, inf). Got {value!r} instead."
+            )
 
 
 def run(
@@ -113,7 +116,7 @@ def run(
         return now
 
     # ---- every check on the input, before any expensive work --------------------------
-    _check_options(fmt, holdout, n_rows)
+    _check_options(fmt, holdout, n_rows, epochs)
     if not isinstance(schema, Schema):
         schema = load_schema(schema)
     name = synthesizer or schema.synthesizer.name

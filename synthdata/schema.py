@@ -383,7 +383,7 @@ def _column_problems(name: str, col: Column) -> list[str]:
                 and col.min > col.max
             ):
                 problems.append(
-                    f"{where}: min ({col.min}) is greater than max ({col.max}); swap them"
+                    f"{where}: min ({col.min:g}) is greater than max ({col.max:g}); swap them"
                 )
         elif col.kind == ColumnKind.datetime:
             parsed = {}
@@ -504,6 +504,9 @@ def _conform_column(name: str, col: Column, raw: pd.Series) -> tuple[pd.Series, 
                 _bad(name, bad, text, "true/false values", "fix the data or declare it categorical")
             )
         series = mapped.astype("boolean")
+    elif kind == ColumnKind.datetime and pd.api.types.is_datetime64_any_dtype(raw):
+        series = raw if raw.dt.tz is None else raw.dt.tz_convert(None)
+        problems.extend(_range_problems(name, col, series, text))
     elif kind == ColumnKind.datetime:
         if col.datetime_format:
             parsed = pd.to_datetime(text, format=col.datetime_format, errors="coerce")
@@ -558,12 +561,13 @@ def _range_problems(name: str, col: Column, values: pd.Series, text: pd.Series) 
         outside = values.notna() & getattr(values, op)(limit_v)
         if outside.any():
             word = "at least" if bound == "min" else "at most"
+            shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
             problems.append(
                 _bad(
                     name,
                     outside.fillna(False).astype(bool),
                     text,
-                    f"values {word} {limit}",
+                    f"values {word} {shown}",
                     f"fix the data or widen '{bound}' in the schema",
                 )
             )

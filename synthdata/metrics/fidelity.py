@@ -59,12 +59,13 @@ def _clean(value: Any) -> Any:
 
 def quality_report(train: pd.DataFrame, synth: pd.DataFrame, schema: Schema) -> dict[str, Any]:
     """sdmetrics QualityReport of ``synth`` against ``train``: figures and tidy detail rows."""
-    from sdmetrics.reports.single_table import QualityReport
-
-    report = QualityReport()
-    report.num_rows_subsample = None  # deterministic figures: score every row
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # the single-table report (deprecated alias, same figures as SDV's docs show)
+        from sdmetrics.reports.single_table import QualityReport
+
+        report = QualityReport()
+        report.num_rows_subsample = None  # deterministic figures: score every row
         report.generate(
             _for_sdmetrics(train, schema),
             _for_sdmetrics(synth, schema),

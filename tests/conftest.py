@@ -1,0 +1,43 @@
+"""Shared fixtures: small real tables made by the demo generator (no mocks, no shared data)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from synthdata.demo import demo_schema, make_demo_table
+from synthdata.schema import Schema
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def schema() -> Schema:
+    return demo_schema()
+
+
+@pytest.fixture(scope="session")
+def small_raw() -> pd.DataFrame:
+    """600 demo rows, as produced by the generator (before typing)."""
+    return make_demo_table(600, seed=3)
+
+
+@pytest.fixture(scope="session")
+def small_typed(small_raw: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    return schema.validate_table(small_raw)
+
+
+@pytest.fixture()
+def small_csv(tmp_path: Path, small_raw: pd.DataFrame) -> Path:
+    path = tmp_path / "table.csv"
+    small_raw.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture()
+def schema_yaml(tmp_path: Path) -> Path:
+    path = tmp_path / "schema.yaml"
+    path.write_text((ROOT / "schemas" / "demo.yaml").read_text())
+    return path

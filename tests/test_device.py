@@ -1,0 +1,69 @@
+"""Device selection: one place decides, CUDA availability monkeypatched."""
+
+from __future__ import annotations
+
+import pytest
+
+from synthdata.errors import DeviceError, ParameterError
+from synthdata.synthesizers import base, get_synthesizer
+from synthdata.synthesizers.base import resolve_device
+
+
+def test_auto_picks_cuda_when_available(monkeypatch):
+    monkeypatch.setattr(base, "cuda_available", lambda: True)
+    assert resolve_device("auto") == "cuda"
+    assert resolve_device("cuda") == "cuda"
+    assert resolve_device("cpu") == "cpu"
+
+
+def test_auto_falls_back_to_cpu(monkeypatch):
+    monkeypatch.setattr(base, "cuda_available", lambda: False)
+    assert resolve_device("auto") == "cpu"
+
+
+def test_cuda_without_cuda_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(base, "cuda_available", lambda: False)
+    with pytest.raises(DeviceError, match="use --device auto or --device cpu"):
+        resolve_device("cuda")
+
+
+def test_unknown_device():
+    with pytest.raises(ParameterError, match="Got 'gpu' instead"):
+        resolve_device("gpu")
+
+
+def test_cuda_available_reflects_torch():
+    import torch
+
+    assert base.cuda_available() == torch.cuda.is_available()
+
+
+@pytest.mark.parametrize("name", ["ctgan", "tvae"])
+@pytest.mark.parametrize(("device", "gpu"), [("cuda", True), ("cpu", False)])
+def test_backends_pass_the_resolved_device_to_sdv(schema, name, device, gpu):
+    from sdv.metadata import Metadata
+
+    synth = get_synthesizer(name, schema, epochs=1)
+    model = synth._make_model(
+        Metadata.load_from_dict(base.sdv_metadata_dict(schema)), synth.get_params(), device
+    )
+    assert model.enable_gpu is gpu
+
+
+def test_fit_records_the_resolved_device(monkeypatch, small_typed, schema):
+    monkeypatch.setattr(base, "cuda_available", lambda: False)
+    synth = get_synthesizer("tvae", schema, epochs=1, batch_size=100, device="auto")
+    synth.fit(small_typed.head(200))
+    assert synth.device_ == "cpu"
+
+
+@pytest.mark.gpu
+def test_fit_on_cuda(small_typed, schema):
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device on this machine")
+    synth = get_synthesizer("ctgan", schema, epochs=1, batch_size=100, device="cuda")
+    synth.fit(small_typed.head(200))
+    assert synth.device_ == "cuda"
+    assert len(synth.sample(50)) == 50
