@@ -182,8 +182,7 @@ def _infer_column(name: str, values: pd.Series) -> tuple[Column, list[str]]:
     pii_type = detect_pii(name, values)
     if pii_type is not None:
         notes.append(
-            f"PII ({pii_type.value}): never modelled; pii_strategy fake replaces it with Faker "
-            "values; choose fake, hash or drop"
+            f"PII ({pii_type.value}), never modelled: choose pii_strategy fake, hash or drop"
         )
         if pii_type.value == "free_text_id":
             notes.append("looks like a person-linked id; if it is only a row key, set kind: id")
@@ -329,12 +328,15 @@ def _infer_string(
 
 
 def _guess_target(columns: dict[str, Column]) -> str | None:
+    """A column named like a target; classes beat numbers ("churned" over "income")."""
     by_norm = {"_".join(_tokens(c)): c for c in columns}
-    for candidate in _TARGET_NAMES:
-        column = by_norm.get(candidate)
-        if column is not None and columns[column].kind not in _NOT_TARGET_KINDS:
-            return column
-    return None
+    candidates = [
+        (columns[column].kind in (ColumnKind.integer, ColumnKind.numerical), rank, column)
+        for rank, norm in enumerate(_TARGET_NAMES)
+        if (column := by_norm.get(norm)) is not None
+        and columns[column].kind not in _NOT_TARGET_KINDS
+    ]
+    return min(candidates)[2] if candidates else None
 
 
 def _is_sensitive(name: str) -> bool:
@@ -686,20 +688,19 @@ def render_schema_yaml(schema: Schema, notes: dict[str, list[str]]) -> str:
     if schema.description is not None:
         lines.append(f"description: {_scalar(schema.description)}")
 
-    target_comment = (
-        "guessed from its name; confirm, or set null"
-        if schema.target is not None
-        else "set to the column to predict, if any"
-    )
-    lines.extend(_with_comment(f"target: {_scalar(schema.target)}", f"REVIEW: {target_comment}"))
-    sensitive_comment = (
-        "guessed from the names; confirm and add other protected attributes"
-        if schema.sensitive
-        else "list protected attributes (e.g. sex, race) for bias checks"
-    )
-    lines.extend(
-        _with_comment(f"sensitive: {_flow_list(schema.sensitive)}", f"REVIEW: {sensitive_comment}")
-    )
+    # an empty target or sensitive list is explained by the table notes above
+    target = f"target: {_scalar(schema.target)}"
+    if schema.target is not None:
+        lines.extend(_with_comment(target, "REVIEW: guessed from its name; confirm, or set null"))
+    else:
+        lines.append(target)
+    sensitive = f"sensitive: {_flow_list(schema.sensitive)}"
+    if schema.sensitive:
+        lines.extend(
+            _with_comment(sensitive, "REVIEW: guessed from the names; confirm, add any missing")
+        )
+    else:
+        lines.append(sensitive)
     if schema.quasi_identifiers is not None:
         lines.append(f"quasi_identifiers: {_flow_list(schema.quasi_identifiers)}")
     primary_key = f"primary_key: {_scalar(schema.primary_key)}"

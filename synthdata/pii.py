@@ -239,6 +239,12 @@ def _looks_categorical(sample: pd.Series, n: int, n_distinct: int) -> bool:
     return n_distinct <= 10 and n_distinct <= 0.5 * n
 
 
+def _systematic_key(sample: pd.Series) -> bool:
+    """Whether the values share their letters ("C000123", "CUST-0042"): a key, not free text."""
+    letters = sample.str.replace(r"[^A-Za-z]", "", regex=True).str.upper()
+    return float(letters.value_counts(normalize=True).iloc[0]) >= 0.5
+
+
 _NEVER_NUMERIC = frozenset(
     {
         PiiType.email,
@@ -271,7 +277,8 @@ def detect_pii(name: str, values: pd.Series) -> PiiType | None:
     street addresses, and person names ("Firstname Lastname") in a column whose values are
     mostly distinct.
     Person-linked ids ("user_id", "customer_id") count only when their values are unique
-    strings mixing letters and digits.
+    strings mixing letters and digits in no fixed pattern ("jsmith84", "QX204719"; not
+    "C000123", which is a systematic key).
 
     Args:
         name: The column name.
@@ -293,6 +300,7 @@ def detect_pii(name: str, values: pd.Series) -> PiiType | None:
         and n > 0
         and n_distinct >= 0.95 * n
         and _share(sample, _is_free_text_id) >= MIN_MATCH_SHARE
+        and not _systematic_key(sample)
     ):
         by_name = PiiType.free_text_id
 

@@ -219,6 +219,23 @@ def test_infer_typed_frame_matches_text_frame() -> None:
     assert kinds(text_schema) == kinds(schema)
 
 
+def test_systematic_customer_key_is_the_primary_key_and_free_ids_are_pii() -> None:
+    fake = Faker()
+    fake.seed_instance(8)
+    df = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:06d}" for i in range(50)],
+            "user_id": [fake.unique.bothify("??######") for _ in range(50)],
+        }
+    )
+    schema, notes = infer_schema(df)
+    assert schema.columns["customer_id"].kind == ColumnKind.id
+    assert schema.primary_key == "customer_id"
+    assert schema.columns["user_id"].kind == ColumnKind.pii
+    assert schema.columns["user_id"].pii_type == PiiType.free_text_id
+    assert any("kind: id" in n for n in notes["user_id"])
+
+
 def test_no_target_and_no_sensitive_leave_table_notes() -> None:
     df = pd.DataFrame({"a": [str(i) for i in range(30)], "b": ["x", "y", "z"] * 10})
     schema, notes = infer_schema(df)
@@ -269,6 +286,18 @@ def test_target_is_never_an_id_or_pii() -> None:
     schema, _ = infer_schema(df)
     assert schema.columns["label"].kind == ColumnKind.pii
     assert schema.target == "churned"
+
+
+def test_target_prefers_classes_to_numbers() -> None:
+    rng = random.Random(2)
+    df = pd.DataFrame(
+        {
+            "income": [str(rng.randint(5_000, 200_000)) for _ in range(60)],
+            "churned": [rng.choice(["yes", "no"]) for _ in range(60)],
+        }
+    )
+    assert infer_schema(df)[0].target == "churned"
+    assert infer_schema(df[["income"]])[0].target == "income"
 
 
 def test_infer_rejects_empty_frames() -> None:

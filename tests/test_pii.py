@@ -77,6 +77,11 @@ def test_person_linked_id_needs_unique_mixed_values(fake: Faker) -> None:
     assert detect_pii("user_id", pd.Series([str(i) for i in range(N)])) is None
     # an order is not a person
     assert detect_pii("order_id", codes) is None
+    # a systematic key with a fixed prefix is a key, not free text
+    keys = pd.Series([f"C{i:06d}" for i in range(N)])
+    assert detect_pii("customer_id", keys) is None
+    usernames = pd.Series([f"{fake.user_name()}{i}" for i in range(N)])
+    assert detect_pii("user_id", usernames) == PiiType.free_text_id
 
 
 @pytest.mark.parametrize(

@@ -63,8 +63,9 @@ def test_pii_never_reaches_outputs(tmp_path):
 def test_hash_and_drop_strategies(tmp_path):
     schema = demo_schema()
     columns = dict(schema.columns)
-    columns["full_name"] = columns["full_name"].model_copy(update={"pii_strategy": PiiStrategy.drop})
-    columns["email"] = columns["email"].model_copy(update={"pii_strategy": PiiStrategy.hash})
+    drop, hashed = {"pii_strategy": PiiStrategy.drop}, {"pii_strategy": PiiStrategy.hash}
+    columns["full_name"] = columns["full_name"].model_copy(update=drop)
+    columns["email"] = columns["email"].model_copy(update=hashed)
     schema = schema.model_copy(update={"columns": columns})
     df = make_demo_table(400, seed=2)
     result = synthdata.run(df, schema, out_dir=tmp_path / "o", seed=0)

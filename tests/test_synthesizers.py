@@ -17,8 +17,11 @@ from synthdata.split import split
 from synthdata.synthesizers import REGISTRY, get_synthesizer
 from synthdata.synthesizers.base import MODEL_PICKLE, Synthesizer
 
-FAST = {"gaussian_copula": {}, "ctgan": {"epochs": 2, "batch_size": 100}, "tvae": {"epochs": 2,
-                                                                                   "batch_size": 100}}
+FAST = {
+    "gaussian_copula": {},
+    "ctgan": {"epochs": 2, "batch_size": 100},
+    "tvae": {"epochs": 2, "batch_size": 100},
+}
 EXPECTED_DTYPES = {
     ColumnKind.integer: "Int64",
     ColumnKind.numerical: "float64",
