@@ -118,7 +118,7 @@ class Param:
 
 def int_in(low: int, high: int | None = None) -> Callable[[Any], bool]:
     def check(v: Any) -> bool:
-        return (
+        return bool(
             isinstance(v, int | np.integer)
             and not isinstance(v, bool)
             and v >= low
@@ -135,7 +135,7 @@ def float_in(low: float, high: float | None = None, *, low_open: bool = False) -
         if not math.isfinite(float(v)):
             return False
         ok_low = v > low if low_open else v >= low
-        return ok_low and (high is None or v <= high)
+        return bool(ok_low and (high is None or v <= high))
 
     return check
 
@@ -498,7 +498,7 @@ class Synthesizer:
         obj._place(model, obj.device_)
         obj.model_ = model
         obj.params_ = obj.get_params()
-        obj.n_train_rows_ = info.get("n_train_rows")
+        obj.n_train_rows_ = int(info.get("n_train_rows") or 0)
         return obj
 
     def _place(self, model: Any, device: str) -> None:
