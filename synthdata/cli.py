@@ -29,6 +29,18 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time (test runners swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # type: ignore[no-untyped-def]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
 def _setup_logging(quiet: bool) -> None:
     log = logging.getLogger("synthdata")
     log.handlers.clear()
@@ -36,13 +48,13 @@ def _setup_logging(quiet: bool) -> None:
         log.setLevel(logging.WARNING)
     else:
         log.setLevel(logging.INFO)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("synthdata: %(message)s"))
     log.addHandler(handler)
     log.propagate = False
 
 
-def _fail(exc: BaseException) -> NoReturn:
+def _fail(exc: BaseException | str) -> NoReturn:
     typer.echo(f"error: {exc}", err=True)
     raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -53,6 +65,8 @@ def _guard(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         return fn(*args, **kwargs)
     except SynthdataError as exc:
         _fail(exc)
+    except OSError as exc:  # a path the user gave that cannot be read or written
+        _fail(f"{exc.strerror or exc} for '{exc.filename}'; check the path and its permissions")
     except KeyboardInterrupt:
         typer.echo("interrupted: no synthetic file was written by this run", err=True)
         raise typer.Exit(130) from None
@@ -74,7 +88,9 @@ SynthOpt = Annotated[
     str | None,
     typer.Option("--synthesizer", help="gaussian_copula | ctgan | tvae (default: the schema's)."),
 ]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for split, fit and sample.", min=0)]
+SeedOpt = Annotated[
+    int, typer.Option("--seed", help="Seed for split, fit and sample.", min=0, max=2**32 - 1)
+]
 
 
 def _summary(result) -> None:  # type: ignore[no-untyped-def]
@@ -173,7 +189,7 @@ def schema_infer(
         return
     from synthdata.io import atomic_write_text
 
-    atomic_write_text(output, text)
+    _guard(atomic_write_text, output, text)
     pii = schema.pii_columns
     typer.echo(f"wrote draft schema {output} ({len(schema.columns)} columns)")
     if pii:

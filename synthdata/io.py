@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -27,8 +28,10 @@ __all__ = [
     "write_table",
 ]
 
-TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
+CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".pq")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def read_raw(path: str | Path) -> pd.DataFrame:
@@ -40,15 +43,19 @@ def read_raw(path: str | Path) -> pd.DataFrame:
                          "check the path"], source=source)
     if path.is_dir():
         raise DataError([f"'{path}' is a folder; expected a CSV or Parquet file"], source=source)
-    suffix = path.suffix.lower()
-    if suffix not in TABLE_SUFFIXES:
+    name = path.name.lower()
+    is_csv = name.endswith(CSV_SUFFIXES)
+    if not is_csv and not name.endswith(PARQUET_SUFFIXES):
+        suffix = "".join(path.suffixes) or "(none)"
         raise DataError(
-            [f"expected a .csv or .parquet file, found suffix '{suffix or '(none)'}'; "
+            [f"expected a .csv or .parquet file, found suffix '{suffix}'; "
              "save the table as CSV or Parquet"],
             source=source,
         )
-    if suffix == ".csv":
-        if path.stat().st_size == 0 or not path.read_bytes()[:4096].strip():
+    if is_csv:
+        if path.stat().st_size == 0 or (
+            not name.endswith(".gz") and not path.read_bytes()[:4096].strip()
+        ):
             raise DataError(
                 ["the file is empty; expected a header row and data rows; "
                  "check that the export wrote the data"],
@@ -56,8 +63,15 @@ def read_raw(path: str | Path) -> pd.DataFrame:
             )
         try:
             df = pd.read_csv(
-                path, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True
+                path, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True,
+                sep="\t" if ".tsv" in name else ",",
             )
+        except pd.errors.EmptyDataError:
+            raise DataError(
+                ["the file is empty; expected a header row and data rows; "
+                 "check that the export wrote the data"],
+                source=source,
+            ) from None
         except pd.errors.ParserError as exc:
             raise DataError(
                 [f"not a well-formed CSV: {str(exc).strip()}; fix the quoting or row lengths"],
@@ -164,7 +178,8 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
 def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells that a spreadsheet would run as a formula with a single quote.
 
-    Only text columns are touched: a negative number in a numeric column stays a number.
+    Only text cells are touched, and a plain number written as text (a category ``-1``) is
+    left alone: a spreadsheet reads it as that number, not as a formula.
     """
     out = df.copy()
     for name in out.columns:
@@ -175,7 +190,11 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
             continue
 
         def fix(v: Any) -> Any:
-            if isinstance(v, str) and v.startswith(FORMULA_PREFIXES):
+            if (
+                isinstance(v, str)
+                and v.startswith(FORMULA_PREFIXES)
+                and not _PLAIN_NUMBER.fullmatch(v)
+            ):
                 return "'" + v
             return v
 
@@ -183,18 +202,36 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_table(df: pd.DataFrame, path: str | Path, *, fmt: str = "parquet") -> Path:
-    """Write ``df`` atomically as Parquet (default) or formula-safe CSV."""
+def write_table(
+    df: pd.DataFrame, path: str | Path, *, fmt: str = "parquet", schema: Schema | None = None
+) -> Path:
+    """Write ``df`` atomically as Parquet (default) or formula-safe CSV.
+
+    With ``schema``, CSV datetime columns are written in their ``datetime_format``, so the
+    file reads back under the same schema.
+    """
     path = Path(path)
+    if fmt == "csv" and schema is not None:
+        df = df.copy()
+        for name, spec in schema.columns.items():
+            if name in df.columns and spec.datetime_format and \
+                    pd.api.types.is_datetime64_any_dtype(df[name]):
+                df[name] = df[name].dt.strftime(spec.datetime_format).astype(object)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_sibling(path, suffix="." + fmt)
     try:
         if fmt == "csv":
-            neutralise_formulas(df).to_csv(tmp, index=False, lineterminator="\n")
+            frame = neutralise_formulas(df)
+            frame.columns = [
+                "'" + c if c.startswith(FORMULA_PREFIXES) else c for c in map(str, frame.columns)
+            ]
+            frame.to_csv(tmp, index=False, lineterminator="\n")
         elif fmt == "parquet":
             df.to_parquet(tmp, index=False)
         else:
             raise ValueError(f"format must be 'parquet' or 'csv', got {fmt!r}")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

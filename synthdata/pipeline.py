@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from synthdata.schema import Schema, load_schema
 logger = logging.getLogger(__name__)
 
 FORMATS = ("parquet", "csv")
+MAX_SEED = 2**32 - 1
+RESERVED_PARAMS = ("seed", "device")
 
 
 @dataclass
@@ -51,7 +54,7 @@ def _sha256_dir(path: Path) -> dict[str, str]:
 
 
 def _check_options(
-    fmt: str, holdout: float | None, n_rows: int | None, epochs: int | None
+    fmt: str, holdout: float | None, n_rows: int | None, epochs: int | None, seed: int
 ) -> None:
     if fmt not in FORMATS:
         raise ParameterError(
@@ -63,6 +66,10 @@ def _check_options(
         raise ParameterError(
             f"The 'holdout' parameter must be a float in (0, 1). Got {holdout!r} instead."
         )
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ParameterError(
+            f"The 'seed' parameter must be an int in [0, {MAX_SEED}]. Got {seed!r} instead."
+        )
     for key, value in (("n_rows", n_rows), ("epochs", epochs)):
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, int) or value < 1
@@ -70,6 +77,23 @@ def _check_options(
             raise ParameterError(
                 f"The '{key}' parameter must be an int in [1, inf). Got {value!r} instead."
             )
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    """The output folder can be created and written, checked without writing anything."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ParameterError(f"--out '{out_dir}' is a file; expected a folder: choose another path")
+    parent = out_dir
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ParameterError(
+            f"--out '{out_dir}' cannot be created because '{parent}' is a file; choose another path"
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ParameterError(
+            f"--out '{out_dir}': no permission to write in '{parent}'; choose another path"
+        )
 
 
 def run(
@@ -116,7 +140,7 @@ def run(
         return now
 
     # ---- every check on the input, before any expensive work --------------------------
-    _check_options(fmt, holdout, n_rows, epochs)
+    _check_options(fmt, holdout, n_rows, epochs, seed)
     if not isinstance(schema, Schema):
         schema = load_schema(schema)
     name = synthesizer or schema.synthesizer.name
@@ -124,19 +148,28 @@ def run(
         raise ParameterError(f"unknown synthesizer {name!r}; expected one of {', '.join(REGISTRY)}")
     backend = REGISTRY[name]
     notes: list[str] = []
-    epochs = epochs if epochs is not None else schema.synthesizer.epochs
-    batch_size = batch_size if batch_size is not None else schema.synthesizer.batch_size
+    merged = {**schema.synthesizer.params, **(params or {})}
+    reserved = [k for k in RESERVED_PARAMS if k in merged]
+    if reserved:
+        raise ParameterError(
+            f"synthesizer.params must not set {', '.join(map(repr, reserved))}; pass them to "
+            "run (CLI: --seed, --device) instead"
+        )
+    # epochs/batch_size may come from the call, the schema's fields or its params, in that order
+    epochs = next((v for v in (epochs, schema.synthesizer.epochs, merged.pop("epochs", None))
+                   if v is not None), None)
+    batch_size = next(
+        (v for v in (batch_size, schema.synthesizer.batch_size, merged.pop("batch_size", None))
+         if v is not None), None)
     if "epochs" not in backend.params and (epochs is not None or batch_size is not None):
         notes.append(f"epochs/batch_size ignored: {name} does not train in epochs")
         epochs = batch_size = None
-    merged = {**schema.synthesizer.params, **(params or {})}
     model = get_synthesizer(
         name, schema, epochs=epochs, batch_size=batch_size, device=device, seed=seed, **merged
     )
     used_device = resolve_device(device) if backend.uses_torch else "cpu"
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ParameterError(f"--out '{out_dir}' is a file; expected a folder: choose another path")
+    _check_out_dir(out_dir)
     fraction = schema.split.holdout if holdout is None else float(holdout)
     table_label = "DataFrame" if isinstance(table, pd.DataFrame) else str(table)
     df = read_table(table, schema, holdout=fraction)
@@ -161,9 +194,12 @@ def run(
     t = lap("score_fidelity", t)
 
     # ---- outputs ----------------------------------------------------------------------------
+    # manifest.json is written last and removed first: a folder without it holds an
+    # incomplete set (each file in it is still whole: every write is temp file + rename)
     out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "manifest.json").unlink(missing_ok=True)
     model_dir = model.save(out_dir / "model")
-    synthetic_path = write_table(synth, out_dir / f"synthetic.{fmt}", fmt=fmt)
+    synthetic_path = write_table(synth, out_dir / f"synthetic.{fmt}", fmt=fmt, schema=schema)
     for other in FORMATS:
         stale = out_dir / f"synthetic.{other}"
         if other != fmt and stale.exists():

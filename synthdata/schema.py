@@ -22,6 +22,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -42,6 +43,7 @@ __all__ = [
 
 SYNTHESIZER_NAMES = ("gaussian_copula", "ctgan", "tvae")
 MIN_ROWS = 10
+_INT64_LIMIT = 2.0**63
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
 
@@ -301,7 +303,9 @@ class Schema(BaseModel):
                     "de-duplicate the rows or unset primary_key"
                 )
 
-        split = self.split if holdout is None else SplitConfig(holdout=holdout)
+        split = self.split if holdout is None else self.split.model_copy(
+            update={"holdout": holdout}
+        )
         if self.target and self.target in typed and n_rows > 0:
             counts = typed[self.target].value_counts(dropna=True)
             if len(counts) == 1:
@@ -349,6 +353,13 @@ class Schema(BaseModel):
     # ---- serialisation ----------------------------------------------------------------
     def to_yaml_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_defaults=False)
+
+
+def category_text(value: Scalar) -> str:
+    """A category as the text it is compared as (``1.0`` and ``1`` are the same category)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _short_list(items: list[str], n: int = 8) -> str:
@@ -406,7 +417,7 @@ def _column_problems(name: str, col: Column) -> list[str]:
                 f"{col.kind.value}; remove min/max or change the kind"
             )
     if col.categories is not None:
-        if col.kind not in (ColumnKind.categorical, ColumnKind.ordinal, ColumnKind.boolean):
+        if col.kind not in (ColumnKind.categorical, ColumnKind.ordinal):
             problems.append(
                 f"{where}.categories: only categorical and ordinal columns take categories, "
                 f"this column is {col.kind.value}; remove 'categories' or change the kind"
@@ -414,7 +425,12 @@ def _column_problems(name: str, col: Column) -> list[str]:
         elif len(col.categories) == 0:
             problems.append(f"{where}.categories: is empty; list the allowed values or remove it")
         else:
-            texts = [str(c) for c in col.categories]
+            texts = [category_text(c) for c in col.categories]
+            if any(isinstance(c, bool) for c in col.categories):
+                problems.append(
+                    f"{where}.categories: found true/false, which is how YAML reads unquoted "
+                    "yes/no/on/off/true/false; quote them (\"yes\") or use kind: boolean"
+                )
             dups = sorted({t for t in texts if texts.count(t) > 1})
             if dups:
                 problems.append(
@@ -478,19 +494,32 @@ def _conform_column(name: str, col: Column, raw: pd.Series) -> tuple[pd.Series, 
     kind = col.kind
 
     if kind in (ColumnKind.numerical, ColumnKind.integer):
-        values = pd.to_numeric(text, errors="coerce")
+        values = pd.to_numeric(text, errors="coerce").astype("float64")
         bad = present & values.isna()
         if bad.any():
             problems.append(
                 _bad(name, bad, text, "numbers", "fix the data or declare the column categorical")
             )
+        infinite = values.notna() & ~np.isfinite(values)
+        if infinite.any():
+            problems.append(
+                _bad(name, infinite, text, "finite numbers",
+                     "replace infinities with a number or leave the cell empty")
+            )
+            values = values.where(~infinite)
         if kind == ColumnKind.integer:
             frac = values.notna() & (values % 1 != 0)
             if frac.any():
                 problems.append(
                     _bad(name, frac, text, "whole numbers", "fix the data or set kind: numerical")
                 )
-            values = values.where(~frac)
+            huge = values.notna() & (values.abs() >= _INT64_LIMIT)
+            if huge.any():
+                problems.append(
+                    _bad(name, huge, text, "whole numbers below 9.2e18 in size",
+                         "fix the data or set kind: numerical")
+                )
+            values = values.where(~frac & ~huge)
             series = values.round().astype("Int64")
         else:
             series = values.astype("float64")
@@ -508,12 +537,15 @@ def _conform_column(name: str, col: Column, raw: pd.Series) -> tuple[pd.Series, 
         series = raw if raw.dt.tz is None else raw.dt.tz_convert(None)
         problems.extend(_range_problems(name, col, series, text))
     elif kind == ColumnKind.datetime:
+        # utc=True accepts zone offsets (also mixed ones); naive text is read as UTC, so
+        # dropping the zone afterwards leaves naive values unchanged
         if col.datetime_format:
-            parsed = pd.to_datetime(text, format=col.datetime_format, errors="coerce")
+            parsed = pd.to_datetime(text, format=col.datetime_format, errors="coerce", utc=True)
             expected = f"dates in format {col.datetime_format!r}"
         else:
-            parsed = pd.to_datetime(text, format="mixed", errors="coerce")
+            parsed = pd.to_datetime(text, format="mixed", errors="coerce", utc=True)
             expected = "dates"
+        parsed = parsed.dt.tz_convert(None)
         bad = present & parsed.isna()
         if bad.any():
             problems.append(
@@ -524,7 +556,7 @@ def _conform_column(name: str, col: Column, raw: pd.Series) -> tuple[pd.Series, 
     elif kind in (ColumnKind.categorical, ColumnKind.ordinal):
         series = text
         if col.categories:
-            allowed = {str(c) for c in col.categories}
+            allowed = {category_text(c) for c in col.categories}
             bad = present & ~text.isin(allowed)
             if bad.any():
                 unseen = sorted(set(text[bad]))
@@ -582,29 +614,72 @@ _FIXES = {
 }
 
 
+def _is_type_tag(part: str) -> bool:
+    """pydantic adds the union member it tried (``float``, ``list[...]``) to an error's loc."""
+    return part in {"str", "int", "float", "bool"} or "[" in part or part.startswith("function-")
+
+
 def _format_pydantic(error: ValidationError) -> list[str]:
     problems = []
+    seen: set[str] = set()
     for err in error.errors():
-        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
-        # pydantic reports unions once per member; keep the message readable
-        loc = loc.replace(".str", "").replace(".float", "").replace(".int", "").replace(
-            ".bool", ""
-        )
+        parts = [str(p) for i, p in enumerate(err["loc"]) if i == 0 or not _is_type_tag(str(p))]
+        loc = ".".join(parts) or "(top level)"
+        if loc in seen:  # a union reports once per member; one line per location is enough
+            continue
+        seen.add(loc)
         found = err.get("input")
         found_s = "nothing" if err["type"] == "missing" else repr(found)
         if len(found_s) > 60:
             found_s = found_s[:57] + "..."
         fix = _FIXES.get(err["type"], "correct the value")
-        problems.append(f"{loc or '(top level)'}: {err['msg']}, found {found_s}; {fix}")
-    # one line per location is enough
-    seen: set[str] = set()
-    unique = []
-    for p in problems:
-        key = p.split(":", 1)[0]
-        if key not in seen:
-            seen.add(key)
-            unique.append(p)
-    return unique
+        problems.append(f"{loc}: {err['msg']}, found {found_s}; {fix}")
+    return problems
+
+
+def _reference_problems(data: dict[str, Any]) -> list[str]:
+    """Name checks on the raw mapping, so they are listed even beside structural errors."""
+    columns = data.get("columns")
+    if not isinstance(columns, dict):
+        return []
+    names = {str(c) for c in columns}
+    problems = []
+    for field in ("target", "primary_key"):
+        value = data.get(field)
+        if isinstance(value, str) and value not in names:
+            problems.append(
+                f"{field}: column '{value}' is not declared under 'columns'; add it or fix the name"
+            )
+    for field in ("sensitive", "quasi_identifiers"):
+        values = data.get(field)
+        for value in values if isinstance(values, list) else []:
+            if str(value) not in names:
+                problems.append(
+                    f"{field}: column '{value}' is not declared under 'columns'; add it or "
+                    "remove it from the list"
+                )
+    return problems
+
+
+def _normalise_raw(data: dict[str, Any]) -> dict[str, Any]:
+    """YAML shorthand and YAML's own typing: `age: integer`; unquoted dates in min/max."""
+    import datetime as dt
+
+    data = dict(data)
+    columns = data.get("columns")
+    if isinstance(columns, dict):
+        fixed = {}
+        for key, spec in columns.items():
+            if isinstance(spec, str):
+                spec = {"kind": spec}
+            elif isinstance(spec, dict):
+                spec = {
+                    k: (v.isoformat() if k in ("min", "max") and isinstance(v, dt.date) else v)
+                    for k, v in spec.items()
+                }
+            fixed[str(key)] = spec
+        data["columns"] = fixed
+    return data
 
 
 def schema_from_dict(data: Any, *, source: str = "schema") -> Schema:
@@ -615,17 +690,12 @@ def schema_from_dict(data: Any, *, source: str = "schema") -> Schema:
              "see schemas/adult.yaml for the format"],
             source=source,
         )
-    columns = data.get("columns")
-    if isinstance(columns, dict):
-        # a bare kind is shorthand: `age: integer`
-        data = dict(data)
-        data["columns"] = {
-            str(k): ({"kind": v} if isinstance(v, str) else v) for k, v in columns.items()
-        }
+    data = _normalise_raw(data)
     try:
         schema = Schema.model_validate(data)
     except ValidationError as exc:
-        raise SchemaError(_format_pydantic(exc), source=source) from None
+        problems = _format_pydantic(exc) + _reference_problems(data)
+        raise SchemaError(problems, source=source) from None
     problems = schema.semantic_problems()
     if problems:
         raise SchemaError(problems, source=source)
@@ -648,7 +718,18 @@ def load_schema(path: str | Path) -> Schema:
              "with 'synthdata schema infer TABLE -o SCHEMA.yaml'"],
             source=source,
         )
-    text = path.read_text(encoding="utf-8")
+    if path.is_dir():
+        raise SchemaError(
+            [f"'{path}' is a folder; expected a YAML schema file: pass the file's path"],
+            source=source,
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SchemaError(
+            ["expected UTF-8 text, found bytes in another encoding; re-save the schema as UTF-8"],
+            source=source,
+        ) from None
     if not text.strip():
         raise SchemaError(
             ["the file is empty; expected YAML with a 'columns' mapping "

@@ -33,11 +33,13 @@ def split(
     )
     if stratify:
         keys = df[target].astype(object).where(df[target].notna(), "__missing__").astype(str)
-        picked: list[np.ndarray] = []
-        for _, positions in sorted(pd.Series(np.arange(n)).groupby(keys.to_numpy()).groups.items()):
-            positions = np.asarray(positions)
-            k = _share(len(positions), fraction)
-            picked.append(rng.choice(positions, size=k, replace=False))
+        groups = sorted(pd.Series(np.arange(n)).groupby(keys.to_numpy()).groups.items())
+        sizes = np.array([len(positions) for _, positions in groups])
+        quotas = _allocate(sizes, _share(n, fraction))
+        picked = [
+            rng.choice(np.asarray(positions), size=k, replace=False)
+            for (_, positions), k in zip(groups, quotas, strict=True)
+        ]
         holdout_pos = np.sort(np.concatenate(picked)) if picked else np.array([], dtype=int)
     else:
         holdout_pos = np.sort(rng.choice(n, size=_share(n, fraction), replace=False))
@@ -49,7 +51,24 @@ def split(
 
 
 def _share(n: int, fraction: float) -> int:
-    """Rows of a group that go to the holdout: at least one, and at least one left to train."""
+    """Holdout rows out of ``n``: at least one, and at least one left to train."""
     if n < 2:
         return 0
     return min(max(1, math.floor(n * fraction + 0.5)), n - 1)
+
+
+def _allocate(sizes: np.ndarray, total: int) -> np.ndarray:
+    """Split ``total`` holdout rows over strata in proportion to their sizes.
+
+    Largest remainders, so the holdout is exactly ``total`` rows and the fraction asked for
+    holds even with many small classes; every stratum keeps at least one training row.
+    """
+    exact = sizes * (total / sizes.sum())
+    quotas = np.minimum(np.floor(exact).astype(int), np.maximum(sizes - 1, 0))
+    order = np.argsort(-(exact - quotas), kind="stable")
+    for i in order:
+        if quotas.sum() >= total:
+            break
+        if quotas[i] < sizes[i] - 1:
+            quotas[i] += 1
+    return quotas

@@ -204,3 +204,73 @@ def test_the_fence_detects_heavy_imports(tmp_path):
     proc = subprocess.run([sys.executable, "-c", FENCE, "synthesizers"], capture_output=True,
                           text=True, timeout=120)
     assert "'torch'" in proc.stdout
+
+
+def test_huge_seed(small_csv, schema_yaml, out):
+    msg = _bad_run(small_csv, schema_yaml, out, "--seed", "5000000000")
+    assert "--seed" in msg and "4294967295" in msg
+
+
+def test_reserved_params_in_schema(tmp_path, small_csv, out):
+    text = (Path(__file__).parents[1] / "schemas" / "demo.yaml").read_text()
+    schema = tmp_path / "s.yaml"
+    schema.write_text(text.replace("synthesizer:\n  name: gaussian_copula",
+                                   "synthesizer:\n  name: gaussian_copula\n  params: {seed: 3}"))
+    msg = _bad_run(small_csv, schema, out)
+    assert "synthesizer.params must not set 'seed'" in msg and "--seed" in msg
+
+
+def test_epochs_in_schema_params_are_used(tmp_path, small_csv, out):
+    text = (Path(__file__).parents[1] / "schemas" / "demo.yaml").read_text()
+    schema = tmp_path / "s.yaml"
+    schema.write_text(text.replace(
+        "synthesizer:\n  name: gaussian_copula",
+        "synthesizer:\n  name: tvae\n  params: {epochs: 1, batch_size: 50}"))
+    result = invoke("run", small_csv, "--schema", schema, "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    params = json.loads((out / "manifest.json").read_text())["params"]
+    assert params["epochs"] == 1 and params["batch_size"] == 50
+
+
+def test_schema_is_a_folder(tmp_path, small_csv, out):
+    msg = _bad_run(small_csv, tmp_path, out)
+    assert "is a folder" in msg
+
+
+def test_out_dir_under_a_file(tmp_path, small_csv, schema_yaml):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    msg = _bad_run(small_csv, schema_yaml, blocker / "out")
+    assert "cannot be created" in msg and "is a file" in msg
+
+
+def test_schema_infer_to_an_unwritable_path(tmp_path, small_csv):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    result = invoke("schema", "infer", small_csv, "-o", blocker / "draft.yaml")
+    assert result.exit_code == 2, result.output
+    assert "check the path" in result.output and "Traceback" not in result.output
+
+
+def test_infinite_value_is_bad_input(tmp_path, schema_yaml, out, small_raw):
+    df = small_raw.copy()
+    df["income"] = df["income"].astype(object)
+    df.loc[5, "income"] = "inf"
+    msg = _bad_run(_write(tmp_path, df), schema_yaml, out)
+    assert "column 'income': expected finite numbers, found 'inf'" in msg
+
+
+def test_same_seed_identical_csv_across_processes(tmp_path, small_csv, schema_yaml):
+    """Two separate processes (fresh torch/numpy state) give the same bytes."""
+    digests = []
+    for i in range(2):
+        out = tmp_path / f"p{i}"
+        proc = subprocess.run(
+            [sys.executable, "-m", "synthdata.cli", "run", str(small_csv), "--schema",
+             str(schema_yaml), "--out", str(out), "--synthesizer", "ctgan", "--epochs", "1",
+             "--seed", "4", "--format", "csv", "--rows", "300", "--quiet"],
+            capture_output=True, text=True, timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr
+        digests.append((out / "synthetic.csv").read_bytes())
+    assert digests[0] == digests[1]

@@ -167,3 +167,71 @@ def test_constant_column_one_class_target_and_too_few_rows():
 def test_header_only_table():
     problems = _schema().problems(_frame(0))
     assert any("no data rows" in p for p in problems)
+
+
+def test_structural_and_reference_problems_together_and_dotted_names():
+    data = {
+        "target": "nope",
+        "sensitive": ["ghost"],
+        "columns": {"addr.street": {"kind": "foo"}, "m": {"kind": "integer", "nullable": "maybe"}},
+    }
+    with pytest.raises(SchemaError) as info:
+        schema_from_dict(data)
+    joined = "\n".join(info.value.problems)
+    assert "columns.addr.street.kind" in joined
+    assert "columns.m.nullable" in joined
+    assert "target: column 'nope'" in joined and "sensitive: column 'ghost'" in joined
+
+
+def test_unquoted_yaml_scalars(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("columns:\n  ok: {kind: categorical, categories: [yes, no]}\n"
+                    "  d: {kind: datetime, min: 2018-01-01}\n")
+    with pytest.raises(SchemaError) as info:
+        load_schema(path)
+    assert len(info.value.problems) == 1
+    assert "quote them" in info.value.problems[0]
+    path.write_text("columns:\n  c: {kind: categorical, categories: [1.0, 2.0]}\n"
+                    "  d: {kind: datetime, min: 2018-01-01}\n")
+    schema = load_schema(path)
+    df = pd.DataFrame({"c": ["1", "2"] * 10, "d": ["2019-05-01", "2017-01-01"] * 10})
+    problems = schema.problems(df)
+    assert len(problems) == 1 and "values at least 2018-01-01" in problems[0]
+
+
+def test_schema_folder_and_non_utf8(tmp_path):
+    with pytest.raises(SchemaError, match="is a folder"):
+        load_schema(tmp_path)
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: caf\xe9\ncolumns: {a: integer}\n".encode("latin-1"))
+    with pytest.raises(SchemaError, match="UTF-8"):
+        load_schema(path)
+
+
+def test_infinite_and_huge_numbers_are_data_errors():
+    schema = schema_from_dict({"columns": {"x": "numerical", "i": "integer"}})
+    df = pd.DataFrame({"x": ["1.5", "inf"] * 10, "i": ["1", "99999999999999999999"] * 10})
+    joined = "\n".join(schema.problems(df))
+    assert "column 'x': expected finite numbers, found 'inf'" in joined
+    assert "column 'i': expected whole numbers below 9.2e18" in joined
+
+
+def test_time_zones_are_read_and_ranges_checked():
+    schema = schema_from_dict({"columns": {
+        "t": {"kind": "datetime", "min": "2020-01-01", "max": "2020-12-31"}, "v": "integer"}})
+    df = pd.DataFrame({"t": ["2020-03-01T10:00:00+02:00", "2020-03-01T10:00:00-05:00",
+                             "2021-06-01T00:00:00+00:00", "2020-05-05"] * 5,
+                       "v": [str(i) for i in range(20)]})
+    typed, problems = schema.conform(df)
+    assert str(typed["t"].dtype) == "datetime64[ns]"
+    assert typed["t"].iloc[0] == pd.Timestamp("2020-03-01 08:00:00")
+    assert len(problems) == 1 and "values at most 2020-12-31" in problems[0]
+
+
+def test_stratify_false_is_respected_when_holdout_is_overridden():
+    data = {"target": "y", "split": {"stratify": False},
+            "columns": {"y": "categorical", "v": "integer"}}
+    df = pd.DataFrame({"y": ["a"] * 19 + ["b"], "v": [str(i) for i in range(20)]})
+    assert schema_from_dict(data).problems(df, holdout=0.3) == []
+    data["split"]["stratify"] = True
+    assert any("split.stratify: false" in p for p in schema_from_dict(data).problems(df))

@@ -142,7 +142,7 @@ def test_sample_before_fit(schema):
         ("gaussian_copula", {"epochs": 3}, "does not apply to gaussian_copula"),
         ("ctgan", {"learning_rate": 1}, "unknown parameter(s) 'learning_rate'"),
         ("ctgan", {"device": "tpu"}, "must be one of auto, cpu, cuda"),
-        ("ctgan", {"seed": -1}, "'seed' parameter of CTGAN must be an int in [0, inf)"),
+        ("ctgan", {"seed": -1}, "'seed' parameter of CTGAN must be an int in [0, 4294967295]"),
     ],
 )
 def test_parameter_errors_use_one_template(schema, name, params, message):

@@ -34,6 +34,7 @@ from synthdata.schema import ColumnKind, Schema, schema_from_dict
 logger = logging.getLogger(__name__)
 
 DEVICES = ("auto", "cpu", "cuda")
+MAX_SEED = 2**32 - 1  # numpy's limit
 MODEL_FORMAT = "synthdata-model"
 MODEL_FORMAT_VERSION = 1
 MODEL_JSON = "synthdata_model.json"
@@ -306,11 +307,10 @@ class Synthesizer:
                 f"{cls} got unknown parameter(s) {', '.join(map(repr, unknown))}. Valid "
                 f"parameters: {', '.join(sorted(self.params))}."
             )
-        if not isinstance(self.seed, int | np.integer) or isinstance(self.seed, bool) \
-                or self.seed < 0:
+        if not int_in(0, MAX_SEED)(self.seed):
             raise ParameterError(
-                f"The 'seed' parameter of {cls} must be an int in [0, inf). Got {self.seed!r} "
-                "instead."
+                f"The 'seed' parameter of {cls} must be an int in [0, {MAX_SEED}]. Got "
+                f"{self.seed!r} instead."
             )
         if self.device not in DEVICES:
             raise ParameterError(
@@ -375,6 +375,11 @@ class Synthesizer:
                 "instead."
             )
         seed = self.seed if seed is None else seed
+        if not int_in(0, MAX_SEED)(seed):
+            raise ParameterError(
+                f"The 'seed' parameter of sample must be an int in [0, {MAX_SEED}]. Got "
+                f"{seed!r} instead."
+            )
         model = self.model_
         with seeded(seed), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -464,7 +469,7 @@ class Synthesizer:
             raise UntrustedModelError(
                 f"refusing to load '{path / MODEL_PICKLE}': model files are Python pickles, and "
                 "unpickling a file from an untrusted source can run arbitrary code. If you made "
-                "this model or trust its source, pass trusted=True (CLI: --trust-model)."
+                "this model or trust its source, pass trusted=True."
             )
         name = info.get("synthesizer")
         if name not in REGISTRY:
