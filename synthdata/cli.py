@@ -197,6 +197,14 @@ def schema_infer(
     typer.echo("  review the lines marked '# REVIEW' before using it")
 
 
+@schema_app.command("json")
+def schema_json() -> None:
+    """Print the JSON Schema of the schema format (as in schemas/schema.json)."""
+    from synthdata.schema import json_schema
+
+    typer.echo(json_schema(), nl=False)
+
+
 @schema_app.command("check")
 def schema_check(
     schema: Annotated[Path, typer.Argument(help="Schema YAML.")],

@@ -11,7 +11,7 @@ A schema is YAML (``schemas/<table>.yaml``)::
       income: {kind: categorical, categories: ["<=50K", ">50K"], nullable: false}
 
 ``schemas/schema.json`` is the JSON Schema exported from :class:`Schema`
-(``python -m synthdata.schema > schemas/schema.json``).
+(``synthdata schema json > schemas/schema.json``).
 """
 
 from __future__ import annotations
@@ -758,9 +758,3 @@ def dump_schema(schema: Schema) -> str:
 
 def json_schema() -> str:
     return json.dumps(Schema.model_json_schema(), indent=2) + "\n"
-
-
-if __name__ == "__main__":  # pragma: no cover - used to regenerate schemas/schema.json
-    import sys
-
-    sys.stdout.write(json_schema())

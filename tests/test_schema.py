@@ -20,7 +20,8 @@ def test_shipped_schemas_load():
 
 def test_schema_json_is_exported_from_the_model():
     on_disk = json.loads((ROOT / "schemas" / "schema.json").read_text())
-    assert on_disk == json.loads(json_schema()), "regenerate: python -m synthdata.schema"
+    hint = "regenerate: synthdata schema json > schemas/schema.json"
+    assert on_disk == json.loads(json_schema()), hint
 
 
 def test_every_structural_problem_is_listed_at_once():
