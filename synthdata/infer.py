@@ -467,32 +467,11 @@ def infer_schema_file(
         DataError: The file is missing, unreadable, empty or has no data rows.
     """
     path = Path(path)
+    from synthdata.io import read_raw
+
     source = f"table '{path}'"
-    suffixes = [s.lower() for s in path.suffixes]
     table_name = name or path.name.split(".")[0] or "table"
-    if not path.is_file():
-        raise DataError(
-            [f"file not found: expected a CSV or Parquet file at '{path}'; check the path"],
-            source=source,
-        )
-    if ".parquet" in suffixes or ".pq" in suffixes:
-        try:
-            df = pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises several unrelated types
-            raise DataError(
-                [f"expected a Parquet file, could not read it ({exc}); check the file"],
-                source=source,
-            ) from None
-    elif ".csv" in suffixes or ".tsv" in suffixes or ".txt" in suffixes:
-        df = _read_csv(path, source, sep="\t" if ".tsv" in suffixes else ",")
-    else:
-        raise DataError(
-            [
-                f"expected a .csv or .parquet file, found suffix '{path.suffix or '(none)'}'; "
-                "convert the table to CSV or Parquet, or rename the file"
-            ],
-            source=source,
-        )
+    df = read_raw(path)
     if len(df.columns) == 0 or len(df) == 0:
         found = "no columns" if len(df.columns) == 0 else "a header but no data rows"
         raise DataError(
@@ -504,29 +483,6 @@ def infer_schema_file(
         )
     logger.info("inferring schema of %s (%d rows, %d columns)", path, len(df), len(df.columns))
     return infer_schema(df, name=table_name)
-
-
-def _read_csv(path: Path, source: str, *, sep: str) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
-    except pd.errors.EmptyDataError:
-        raise DataError(
-            [
-                "expected a header row and at least one data row, found an empty file; "
-                "provide a CSV with a header line and data rows"
-            ],
-            source=source,
-        ) from None
-    except pd.errors.ParserError as exc:
-        raise DataError(
-            [f"expected a valid CSV, could not parse it ({exc}); fix the quoting or separators"],
-            source=source,
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            [f"expected UTF-8 text, found undecodable bytes ({exc.reason}); save it as UTF-8"],
-            source=source,
-        ) from None
 
 
 # ---- YAML rendering ------------------------------------------------------------------------

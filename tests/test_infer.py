@@ -427,7 +427,7 @@ def test_infer_schema_file_csv_and_parquet(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("", "empty file"), ("a,b,c\n", "no data rows")],
+    [("", "the file is empty"), ("a,b,c\n", "no data rows")],
 )
 def test_infer_schema_file_empty_csv(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "t.csv"
