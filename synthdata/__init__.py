@@ -15,6 +15,7 @@ __all__ = [
     "SchemaError",
     "SynthdataError",
     "__version__",
+    "evaluate",
     "get_synthesizer",
     "load_schema",
     "read_table",
@@ -26,11 +27,12 @@ from synthdata.schema import Schema, load_schema
 
 if TYPE_CHECKING:
     from synthdata.io import read_table
-    from synthdata.pipeline import run
+    from synthdata.pipeline import evaluate, run
     from synthdata.synthesizers import get_synthesizer
 
 _LAZY = {
     "run": ("synthdata.pipeline", "run"),
+    "evaluate": ("synthdata.pipeline", "evaluate"),
     "read_table": ("synthdata.io", "read_table"),
     "get_synthesizer": ("synthdata.synthesizers", "get_synthesizer"),
 }

@@ -110,9 +110,13 @@ def _check_delimiter(df: pd.DataFrame, source: str) -> None:
 
 
 def read_table(
-    table: str | Path | pd.DataFrame, schema: Schema, *, holdout: float | None = None
+    table: str | Path | pd.DataFrame, schema: Schema, *, holdout: float | None = None,
+    role: str = "real",
 ) -> pd.DataFrame:
     """Read ``table`` (CSV, Parquet or DataFrame) and type it per ``schema``.
+
+    ``role``: ``"real"`` (a whole table to split), ``"part"`` (a train or holdout table) or
+    ``"synthetic"`` (rows to score: only columns and types are checked).
 
     Raises:
         DataError: listing every problem (column, count, first bad row, fix).
@@ -121,7 +125,7 @@ def read_table(
         raw, source = table, "table"
     else:
         raw, source = read_raw(table), f"table '{table}'"
-    return schema.validate_table(raw, holdout=holdout, source=source)
+    return schema.validate_table(raw, holdout=holdout, source=source, role=role)
 
 
 # ---- writing ------------------------------------------------------------------------------

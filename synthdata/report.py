@@ -13,21 +13,28 @@ class Section(BaseModel):
     figures: dict[str, Any] = Field(default_factory=dict)
     scores: dict[str, float | None] = Field(default_factory=dict)
     details: list[dict[str, Any]] = Field(default_factory=list)
+    reference: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The same figures for holdout vs train: what a perfect generator scores.",
+    )
 
 
 class RunInfo(BaseModel):
+    """What was run. ``evaluate`` scores given tables, so it has no synthesizer of its own."""
+
+    command: str = Field("run", description="run | evaluate")
     table: str
     schema_name: str
-    synthesizer: str
-    params: dict[str, Any]
+    synthesizer: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
     seed: int
-    device: str
-    holdout_fraction: float
-    n_rows_input: int
+    device: str | None = None
+    holdout_fraction: float | None = None
+    n_rows_input: int | None = None
     n_rows_train: int
     n_rows_holdout: int
     n_rows_synthetic: int
-    format: str
+    format: str | None = None
     started_at: str
     duration_seconds: float
 

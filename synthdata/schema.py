@@ -240,15 +240,28 @@ class Schema(BaseModel):
 
     # ---- data validation ------------------------------------------------------------
     def conform(
-        self, df: pd.DataFrame, *, holdout: float | None = None
+        self, df: pd.DataFrame, *, holdout: float | None = None, role: str = "real"
     ) -> tuple[pd.DataFrame, list[str]]:
         """Type ``df`` per schema and list every problem (column, count, first bad row, fix).
 
         Row numbers are 1-based data rows (the header is not counted).
+
+        ``role`` says what the table is: ``"real"`` (to be split: every check), ``"part"``
+        (an already split train or holdout: no split-size check) or ``"synthetic"`` (to be
+        scored: only columns and types are checked, since out-of-range values, collapsed
+        columns or missing PII columns are findings to report, not input errors).
         """
+        if role not in ("real", "part", "synthetic"):
+            raise ValueError(f"role must be 'real', 'part' or 'synthetic', got {role!r}")
+        lenient = role == "synthetic"
         problems: list[str] = []
-        declared = list(self.columns)
         present = [str(c) for c in df.columns]
+        # PII and free text are never modelled or scored: a train, holdout or synthetic table
+        # given for scoring may leave them out
+        declared = [
+            c for c in self.columns
+            if not (role != "real" and c not in present and c not in self.modelled_columns)
+        ]
         df = df.copy()
         df.columns = present
         missing = [c for c in declared if c not in present]
@@ -268,11 +281,18 @@ class Schema(BaseModel):
         for name in declared:
             if name not in present:
                 continue
-            series, col_problems = _conform_column(name, self.columns[name], df[name])
+            series, col_problems = _conform_column(
+                name, self.columns[name], df[name], lenient=lenient
+            )
             typed[name] = series
             problems.extend(col_problems)
 
         n_rows = len(df)
+        if lenient:
+            if n_rows == 0:
+                problems.append("table: has no rows; provide the synthetic rows to score")
+            out = pd.DataFrame(typed, index=pd.RangeIndex(n_rows)) if typed else df
+            return out, problems
         if n_rows == 0:
             problems.append(
                 "table: has a header but no data rows; provide a table with data rows"
@@ -316,7 +336,7 @@ class Schema(BaseModel):
                 )
             elif len(counts) > 1 and self.columns[self.target].kind not in (
                 ColumnKind.numerical,
-            ) and split.stratify and len(counts) <= 50:
+            ) and split.stratify and len(counts) <= 50 and role == "real":
                 rare = counts[counts < 2]
                 if len(rare):
                     problems.append(
@@ -325,7 +345,7 @@ class Schema(BaseModel):
                         f"({_short_list([str(v) for v in rare.index])}); add rows, merge the "
                         "rare classes, or set split.stratify: false"
                     )
-        if 0 < n_rows:
+        if 0 < n_rows and role == "real":
             n_holdout = math.floor(n_rows * split.holdout)
             need = max(MIN_ROWS, math.ceil(2 / split.holdout))
             if n_rows < need or n_holdout < 1 or n_rows - n_holdout < 2:
@@ -337,15 +357,18 @@ class Schema(BaseModel):
         out = pd.DataFrame(typed, index=pd.RangeIndex(n_rows)) if typed else df
         return out, problems
 
-    def problems(self, df: pd.DataFrame, *, holdout: float | None = None) -> list[str]:
+    def problems(
+        self, df: pd.DataFrame, *, holdout: float | None = None, role: str = "real"
+    ) -> list[str]:
         """Every problem of ``df`` against this schema; empty when the table is valid."""
-        return self.conform(df, holdout=holdout)[1]
+        return self.conform(df, holdout=holdout, role=role)[1]
 
     def validate_table(
-        self, df: pd.DataFrame, *, holdout: float | None = None, source: str = "table"
+        self, df: pd.DataFrame, *, holdout: float | None = None, source: str = "table",
+        role: str = "real",
     ) -> pd.DataFrame:
         """Return ``df`` typed per schema, or raise one :class:`DataError` listing every problem."""
-        typed, problems = self.conform(df, holdout=holdout)
+        typed, problems = self.conform(df, holdout=holdout, role=role)
         if problems:
             raise DataError(problems, source=source)
         return typed
@@ -486,7 +509,9 @@ def _as_text(raw: pd.Series) -> pd.Series:
     return pd.Series([one(v) for v in raw.to_numpy(dtype=object)], index=raw.index, dtype=object)
 
 
-def _conform_column(name: str, col: Column, raw: pd.Series) -> tuple[pd.Series, list[str]]:
+def _conform_column(
+    name: str, col: Column, raw: pd.Series, *, lenient: bool = False
+) -> tuple[pd.Series, list[str]]:
     raw = raw.reset_index(drop=True)
     problems: list[str] = []
     text = _as_text(raw)
@@ -523,7 +548,8 @@ def _conform_column(name: str, col: Column, raw: pd.Series) -> tuple[pd.Series, 
             series = values.round().astype("Int64")
         else:
             series = values.astype("float64")
-        problems.extend(_range_problems(name, col, series.astype("float64"), text))
+        if not lenient:
+            problems.extend(_range_problems(name, col, series.astype("float64"), text))
     elif kind == ColumnKind.boolean:
         lowered = text.str.lower()
         mapped = lowered.map(lambda v: True if v in _TRUE else (False if v in _FALSE else None))
@@ -535,7 +561,8 @@ def _conform_column(name: str, col: Column, raw: pd.Series) -> tuple[pd.Series, 
         series = mapped.astype("boolean")
     elif kind == ColumnKind.datetime and pd.api.types.is_datetime64_any_dtype(raw):
         series = raw if raw.dt.tz is None else raw.dt.tz_convert(None)
-        problems.extend(_range_problems(name, col, series, text))
+        if not lenient:
+            problems.extend(_range_problems(name, col, series, text))
     elif kind == ColumnKind.datetime:
         # utc=True accepts zone offsets (also mixed ones); naive text is read as UTC, so
         # dropping the zone afterwards leaves naive values unchanged
@@ -552,10 +579,11 @@ def _conform_column(name: str, col: Column, raw: pd.Series) -> tuple[pd.Series, 
                 _bad(name, bad, text, expected, "fix the data or set datetime_format to match it")
             )
         series = parsed
-        problems.extend(_range_problems(name, col, series, text))
+        if not lenient:
+            problems.extend(_range_problems(name, col, series, text))
     elif kind in (ColumnKind.categorical, ColumnKind.ordinal):
         series = text
-        if col.categories:
+        if col.categories and not lenient:
             allowed = {category_text(c) for c in col.categories}
             bad = present & ~text.isin(allowed)
             if bad.any():
@@ -569,7 +597,7 @@ def _conform_column(name: str, col: Column, raw: pd.Series) -> tuple[pd.Series, 
     else:  # id, pii, text
         series = text
 
-    if not col.nullable:
+    if not col.nullable and not lenient:
         missing = ~present
         if missing.any() and not missing.all():
             problems.append(
