@@ -1,5 +1,5 @@
 """Done-when check: `synthdata run` on UCI Adult works for each synthesizer, and running it
-twice with the same seed gives a byte-identical synthetic.csv.
+twice with the same seed gives a byte-identical synthetic.csv and identical fidelity figures.
 
     python benchmarks/adult_reproducibility.py [--epochs 2] [--seed 1]
 
@@ -53,9 +53,10 @@ def main() -> int:
                 digests.append(hashlib.sha256((out / "synthetic.csv").read_bytes()).hexdigest())
             if len(digests) != 2:
                 continue
-            figures = json.loads((Path(tmp) / f"{name}-0" / "report.json").read_text())[
-                "fidelity"]["figures"]
-            same = digests[0] == digests[1]
+            figures, figures_again = (
+                json.loads((Path(tmp) / f"{name}-{i}" / "report.json").read_text())[
+                    "fidelity"]["figures"] for i in range(2))
+            same = digests[0] == digests[1] and figures == figures_again
             ok &= same
             print(f"{name:<16} identical={same} sha256={digests[0][:16]}/{digests[1][:16]} "
                   f"seconds={seconds[0]:.1f},{seconds[1]:.1f} "
