@@ -125,6 +125,7 @@ def run(
     from synthdata import __version__
     from synthdata.io import atomic_write_json, read_table, write_table
     from synthdata.metrics.fidelity import evaluate_fidelity
+    from synthdata.metrics.privacy import evaluate_privacy
     from synthdata.pii import fill_pii, pii_report
     from synthdata.report import Report, RunInfo, Section
     from synthdata.split import split
@@ -192,6 +193,8 @@ def run(
 
     fidelity = evaluate_fidelity(train, synth_modelled, held, schema, seed=seed)
     t = lap("score_fidelity", t)
+    privacy = evaluate_privacy(train, synth_modelled, held, schema, seed=seed)
+    t = lap("score_privacy", t)
 
     # ---- outputs ----------------------------------------------------------------------------
     # manifest.json is written last and removed first: a folder without it holds an
@@ -225,6 +228,7 @@ def run(
             duration_seconds=round(time.perf_counter() - t0, 3),
         ),
         fidelity=Section(**fidelity),
+        privacy=Section(**privacy),
         pii=pii_report(schema),
         notes=notes,
     ).to_json_dict()
@@ -284,6 +288,7 @@ def evaluate(
     from synthdata import __version__
     from synthdata.io import atomic_write_json, read_table
     from synthdata.metrics.fidelity import evaluate_fidelity
+    from synthdata.metrics.privacy import evaluate_privacy
     from synthdata.report import Report, RunInfo, Section
 
     started = datetime.now(timezone.utc)
@@ -307,6 +312,9 @@ def evaluate(
     fidelity = evaluate_fidelity(
         tables["train"], tables["synth"], tables["holdout"], schema, seed=seed
     )
+    privacy = evaluate_privacy(
+        tables["train"], tables["synth"], tables["holdout"], schema, seed=seed
+    )
     label = " | ".join(
         "DataFrame" if isinstance(t, pd.DataFrame) else str(t) for t in (train, synth, holdout)
     )
@@ -324,6 +332,7 @@ def evaluate(
             duration_seconds=round(time.perf_counter() - t0, 3),
         ),
         fidelity=Section(**fidelity),
+        privacy=Section(**privacy),
     ).to_json_dict()
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -43,6 +43,7 @@ class Report(BaseModel):
     synthdata_version: str
     run: RunInfo
     fidelity: Section
+    privacy: Section | None = None
     pii: list[dict[str, Any]] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
