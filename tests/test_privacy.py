@@ -133,3 +133,37 @@ def test_quasi_identifiers_default():
     assert quasi_identifiers(schema) == ["age", "sex", "region"]
     inferred = schema.model_copy(update={"quasi_identifiers": None})
     assert set(quasi_identifiers(inferred)) >= {"age", "sex", "region"}
+
+
+def test_reidentification_risks_in_the_report(tmp_path, tables):
+    copy = _evaluate(tmp_path, tables, tables["train"], "copy_risks")
+    fresh = _evaluate(tmp_path, tables, tables["fresh"], "fresh_risks")
+    for privacy in (copy, fresh):
+        figures = privacy["figures"]
+        assert {"singling_out_risk", "linkability_risk", "inference_risk"} <= set(figures)
+        assert set(figures["inference_risk"]) == {"sex"}
+        for row in privacy["details"]:
+            if row["metric"].endswith("Risk"):
+                assert row["ci_low"] <= row["value"] <= row["ci_high"]
+                assert isinstance(row["trustworthy"], bool)
+                assert 0 <= row["control_rate"] <= 1 and 0 <= row["baseline_rate"] <= 1
+    assert copy["figures"]["singling_out_risk"] > 0.8
+    assert fresh["figures"]["singling_out_risk"] < 0.1
+    assert copy["figures"]["inference_risk"]["sex"] > fresh["figures"]["inference_risk"]["sex"]
+    assert copy["scores"]["reidentification_protection"] < 0.2
+    assert fresh["scores"]["reidentification_protection"] > 0.8
+
+
+def test_wilson_interval_and_risk_formula():
+    from synthdata.metrics.attacks import Rate, risk
+
+    centre, half = Rate(50, 100).wilson
+    assert centre == pytest.approx(0.5)
+    assert half == pytest.approx(0.0962, abs=1e-3)  # textbook Wilson 95 % for 50/100
+    result = risk(Rate(80, 100), Rate(20, 100), Rate(5, 100))
+    # (r_main - r_control) / (1 - r_control) with Wilson centres
+    r_main, r_control = Rate(80, 100).wilson[0], Rate(20, 100).wilson[0]
+    assert result["risk"] == pytest.approx((r_main - r_control) / (1 - r_control))
+    assert result["ci_low"] < result["risk"] < result["ci_high"]
+    assert result["trustworthy"]
+    assert not risk(Rate(5, 100), Rate(5, 100), Rate(30, 100))["trustworthy"]

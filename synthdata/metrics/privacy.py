@@ -56,6 +56,7 @@ __all__ = [
     "exact_copies",
     "membership_inference",
     "quasi_identifiers",
+    "reidentification",
 ]
 
 _NUMERIC = (ColumnKind.numerical, ColumnKind.integer, ColumnKind.datetime)
@@ -253,6 +254,56 @@ def membership_inference(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.D
     return result
 
 
+def reidentification(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
+                     schema: Schema, *, seed: int = 0) -> Result:
+    """Singling-out, linkability and inference risks (Giomi et al. 2023; see ``attacks``).
+
+    Each risk comes with its 95 % interval, the attack/control/baseline rates and a
+    ``trustworthy`` flag (False when the attack does no better than random guessing).
+    """
+    from synthdata.metrics import attacks
+
+    result = Result()
+    columns = scored_columns(schema)
+    qi = [c for c in quasi_identifiers(schema) if c in columns]
+    risks: dict[str, dict[str, Any]] = {}
+    for mode in ("univariate", "multivariate"):
+        risks[f"singling_out_{mode}"] = attacks.singling_out(
+            train, synth, holdout, schema, columns, mode=mode, seed=seed)
+    if len(qi) >= 2:
+        risks["linkability"] = attacks.linkability(train, synth, holdout, schema, qi, seed=seed)
+    inference: dict[str, float] = {}
+    for secret in schema.sensitive:
+        if secret not in columns:
+            continue
+        aux = [c for c in (qi or columns) if c != secret]
+        if not aux:
+            continue
+        risks[f"inference:{secret}"] = attacks.inference(
+            train, synth, holdout, schema, aux, secret, seed=seed)
+        inference[secret] = risks[f"inference:{secret}"]["risk"]
+    single = [risks[f"singling_out_{m}"]["risk"] for m in ("univariate", "multivariate")]
+    result.figures["singling_out_risk"] = max(single)
+    result.figures["singling_out_risk_univariate"] = single[0]
+    result.figures["singling_out_risk_multivariate"] = single[1]
+    if "linkability" in risks:
+        result.figures["linkability_risk"] = risks["linkability"]["risk"]
+    result.figures["inference_risk"] = inference
+    all_risks = single + [r["risk"] for k, r in risks.items() if not k.startswith("singling")]
+    result.scores["reidentification_protection"] = 1.0 - max(all_risks)
+    result.figures["untrustworthy_attacks"] = sorted(
+        k for k, r in risks.items() if not r["trustworthy"])
+    for name, info in risks.items():
+        used = info.get("aux_columns") or (info.get("columns_a", []) + info.get("columns_b", [])
+                                           ) or columns
+        secret = name.split(":", 1)[1] if ":" in name else None
+        result.details.append(_row(
+            used if secret is None else [*used, secret],
+            "".join(w.capitalize() for w in name.split(":")[0].split("_")) + "Risk",
+            info["risk"], None, **{k: v for k, v in info.items() if k != "risk"}))
+    return result
+
+
 def evaluate_privacy(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
                      schema: Schema, *, seed: int = 0) -> dict[str, Any]:
     """Every privacy metric; a metric that fails records its error instead of sinking the rest.
@@ -261,14 +312,16 @@ def evaluate_privacy(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataF
     """
     out = Result()
     for name, metric in (("distances", distances), ("exact_copies", exact_copies),
-                         ("membership_inference", membership_inference)):
+                         ("membership_inference", membership_inference),
+                         ("reidentification", reidentification)):
         try:
             part = metric(train, synth, holdout, schema, seed=seed)
         except Exception as exc:  # one failed metric is reported, not fatal
             logger.warning("privacy metric %s failed: %s", name, exc)
             out.details.append(_row([], name, None, f"{type(exc).__name__}: {exc}"))
             continue
-        out.figures.update({k: _clean(v) for k, v in part.figures.items()})
+        out.figures.update({k: _clean(v) if not isinstance(v, dict | list) else v
+                            for k, v in part.figures.items()})
         out.scores.update(part.scores)
         out.details.extend(part.details)
     return {"figures": out.figures, "scores": out.scores, "details": out.details}
