@@ -14,9 +14,10 @@ Success rates carry 95 % Wilson score intervals. The privacy risk is
 ``(r_main - r_control) / (1 - r_control)``: the share of successes that only the training
 rows' presence in the synthetic data explains; its interval propagates both rates' errors.
 
-- Singling out: predicates built from synthetic rows (univariate: a rare value or beyond an
-  extreme; multivariate: a conjunction over ``n_cols`` columns of one synthetic row) succeed
-  when exactly one row of the target table satisfies them.
+- Singling out: predicates built from synthetic rows (univariate: a value seen once or an
+  extreme; multivariate: a conjunction over ``n_cols`` random columns of one synthetic row,
+  kept when it isolates exactly one synthetic row) succeed when exactly one row of the target
+  table satisfies them.
 - Linkability: the quasi-identifiers are split into two halves, as if held in two separate
   databases; a target row is linked when its nearest synthetic rows on each half coincide.
 - Inference: for each sensitive column, the attacker knows the quasi-identifiers, takes the
@@ -40,6 +41,7 @@ from synthdata.schema import ColumnKind, Schema
 Z_95 = 1.959963984540054
 N_ATTACKS = 2000
 NUMERIC_TOLERANCE = 0.05
+MAX_TRIES_FACTOR = 20
 _NUMERIC = (ColumnKind.numerical, ColumnKind.integer, ColumnKind.datetime)
 
 
@@ -219,8 +221,16 @@ def singling_out(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame
         attack = _univariate_predicates(s, schema, columns, rng, n_attacks)
         naive = _random_univariate(s, schema, columns, rng, max(1, len(attack)))
     else:
-        attack = _multivariate_predicates(s, schema, columns, rng, n_attacks, n_cols,
-                                          random_values=False)
+        # the attacker keeps the conjunctions that isolate one synthetic row (the paper's
+        # attack): those are the guesses worth testing against the real rows
+        synth_table = {c: s[c].to_numpy() for c in s.columns}
+        attack, tries = [], 0
+        while len(attack) < n_attacks and tries < MAX_TRIES_FACTOR * n_attacks:
+            batch = _multivariate_predicates(s, schema, columns, rng, n_attacks, n_cols,
+                                             random_values=False)
+            tries += len(batch)
+            attack.extend(p for p in batch if p.count(synth_table) == 1)
+        attack = list(dict.fromkeys(attack))[:n_attacks]
         naive = _multivariate_predicates(s, schema, columns, rng, n_attacks, n_cols,
                                          random_values=True)
     if not attack:
