@@ -64,7 +64,8 @@ def main() -> int:
         median, peak = statistics.median(seconds), max(peaks)
         print(f"evaluate_privacy at {args.rows:,} x {args.rows:,}: median {median:.1f} s "
               f"(runs {', '.join(f'{s:.1f}' for s in seconds)}); peak RSS {peak:.2f} GiB")
-        print("figures:", {k: round(v, 4) for k, v in out["figures"].items()})
+        print("figures:", {k: round(v, 4) if isinstance(v, float) else v
+                           for k, v in out["figures"].items()})
 
     # baseline: sdmetrics on the same rows at a size it can handle
     from sdmetrics.single_table import DCROverfittingProtection
