@@ -115,6 +115,21 @@ def _figures(report: dict) -> None:  # type: ignore[type-arg]
         shown = f"{value:.3f}" if value is not None else "n/a"
         ref_shown = f"  ({ref:.3f})" if ref is not None else ""
         typer.echo(f"    {key:<19}: {shown}{ref_shown}")
+    privacy = report.get("privacy") or {}
+    figures = privacy.get("figures", {})
+    if figures:
+        typer.echo("  privacy (no leak looks like):")
+        for key, ideal in (("dcr_share", "0.5"), ("exact_copy_rate", "holdout's rate"),
+                           ("mia_auc", "0.5"), ("singling_out_risk", "0"),
+                           ("linkability_risk", "0")):
+            value = figures.get(key)
+            if isinstance(value, float):
+                extra = ""
+                if key == "exact_copy_rate":
+                    extra = f" vs holdout {figures.get('exact_copy_rate_holdout', 0):.3f}"
+                typer.echo(f"    {key:<19}: {value:.3f}{extra}  ({ideal})")
+        for column, value in (figures.get("inference_risk") or {}).items():
+            typer.echo(f"    inference_risk[{column}]: {value:.3f}  (0)")
 
 
 @app.command()

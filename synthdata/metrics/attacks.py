@@ -42,6 +42,7 @@ Z_95 = 1.959963984540054
 N_ATTACKS = 2000
 NUMERIC_TOLERANCE = 0.05
 MAX_TRIES_FACTOR = 20
+MIN_ATTACKS = 100
 _NUMERIC = (ColumnKind.numerical, ColumnKind.integer, ColumnKind.datetime)
 
 
@@ -235,7 +236,14 @@ def singling_out(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame
                                          random_values=True)
     if not attack:
         return risk(Rate(0, 0), Rate(0, 0), Rate(0, 0))
-    return risk(_singles_out(attack, t), _singles_out(attack, h), _singles_out(naive, t))
+    result = risk(_singles_out(attack, t), _singles_out(attack, h), _singles_out(naive, t))
+    if len(attack) < MIN_ATTACKS:
+        result["trustworthy"] = False
+        result["note"] = (
+            f"only {len(attack)} of {n_attacks} singling-out guesses could be built from the "
+            "synthetic rows: too few for a rate to mean much"
+        )
+    return result
 
 
 # ---- nearest-neighbour attacks -----------------------------------------------------------

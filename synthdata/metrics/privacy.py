@@ -259,7 +259,8 @@ def reidentification(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataF
     """Singling-out, linkability and inference risks (Giomi et al. 2023; see ``attacks``).
 
     Each risk comes with its 95 % interval, the attack/control/baseline rates and a
-    ``trustworthy`` flag (False when the attack does no better than random guessing).
+    ``trustworthy`` flag (False when the attack does no better than random guessing, or too few
+    guesses could be built). ``reidentification_protection`` = 1 - the largest trustworthy risk.
     """
     from synthdata.metrics import attacks
 
@@ -286,19 +287,21 @@ def reidentification(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataF
     result.figures["singling_out_risk"] = max(single)
     result.figures["singling_out_risk_univariate"] = single[0]
     result.figures["singling_out_risk_multivariate"] = single[1]
-    if "linkability" in risks:
-        result.figures["linkability_risk"] = risks["linkability"]["risk"]
+    # None when fewer than two quasi-identifiers leave nothing to link
+    result.figures["linkability_risk"] = risks["linkability"]["risk"] \
+        if "linkability" in risks else None
     result.figures["inference_risk"] = inference
-    all_risks = single + [r["risk"] for k, r in risks.items() if not k.startswith("singling")]
-    result.scores["reidentification_protection"] = 1.0 - max(all_risks)
+    # an attack no better than guessing is no evidence either way: it does not move the score
+    evidence = [r["risk"] for r in risks.values() if r["trustworthy"]]
+    result.scores["reidentification_protection"] = 1.0 - max(evidence, default=0.0)
     result.figures["untrustworthy_attacks"] = sorted(
         k for k, r in risks.items() if not r["trustworthy"])
     for name, info in risks.items():
         used = info.get("aux_columns") or (info.get("columns_a", []) + info.get("columns_b", [])
                                            ) or columns
-        secret = name.split(":", 1)[1] if ":" in name else None
+        target_column = name.split(":", 1)[1] if ":" in name else None
         result.details.append(_row(
-            used if secret is None else [*used, secret],
+            used if target_column is None else [*used, target_column],
             "".join(w.capitalize() for w in name.split(":")[0].split("_")) + "Risk",
             info["risk"], None, **{k: v for k, v in info.items() if k != "risk"}))
     return result
