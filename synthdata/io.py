@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -25,6 +26,7 @@ __all__ = [
     "neutralise_formulas",
     "read_raw",
     "read_table",
+    "sha256_file",
     "write_table",
 ]
 
@@ -126,6 +128,15 @@ def read_table(
     else:
         raw, source = read_raw(table), f"table '{table}'"
     return schema.validate_table(raw, holdout=holdout, source=source, role=role)
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 # ---- writing ------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ input happens before the first expensive step and before anything is written.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import secrets
@@ -19,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from synthdata.errors import DataError, ParameterError
+from synthdata.io import sha256_file
 from synthdata.schema import Schema, load_schema
 
 logger = logging.getLogger(__name__)
@@ -40,16 +40,8 @@ class RunResult:
     exit_code: int = 0
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _sha256_dir(path: Path) -> dict[str, str]:
-    return {str(p.relative_to(path)): _sha256_file(p) for p in sorted(path.rglob("*"))
+    return {str(p.relative_to(path)): sha256_file(p) for p in sorted(path.rglob("*"))
             if p.is_file()}
 
 
@@ -174,7 +166,7 @@ def run(
     fraction = schema.split.holdout if holdout is None else float(holdout)
     table_label = "DataFrame" if isinstance(table, pd.DataFrame) else str(table)
     df = read_table(table, schema, holdout=fraction)
-    input_sha = None if isinstance(table, pd.DataFrame) else _sha256_file(Path(table))
+    input_sha = None if isinstance(table, pd.DataFrame) else sha256_file(Path(table))
     t = lap("read_and_validate", t0)
 
     # ---- PII never reaches the synthesizer ------------------------------------------------
@@ -251,8 +243,8 @@ def run(
         "timings_seconds": timings,
         "versions": package_versions(),
         "outputs": {
-            synthetic_path.name: _sha256_file(synthetic_path),
-            "report.json": _sha256_file(out_dir / "report.json"),
+            synthetic_path.name: sha256_file(synthetic_path),
+            "report.json": sha256_file(out_dir / "report.json"),
             **{f"model/{k}": v for k, v in _sha256_dir(model_dir).items()},
         },
     }

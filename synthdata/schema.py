@@ -373,9 +373,6 @@ class Schema(BaseModel):
             raise DataError(problems, source=source)
         return typed
 
-    # ---- serialisation ----------------------------------------------------------------
-    def to_yaml_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_defaults=False)
 
 
 def category_text(value: Scalar) -> str:
@@ -775,13 +772,6 @@ def load_schema(path: str | Path) -> Schema:
             source=source,
         ) from None
     return schema_from_dict(data, source=source)
-
-
-def dump_schema(schema: Schema) -> str:
-    """The schema as YAML text (no comments)."""
-    import yaml
-
-    return yaml.safe_dump(schema.to_yaml_dict(), sort_keys=False, allow_unicode=True)
 
 
 def json_schema() -> str:

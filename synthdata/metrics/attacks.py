@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthdata.metrics.fidelity import _features
 from synthdata.schema import ColumnKind, Schema
 
 Z_95 = 1.959963984540054
@@ -120,27 +121,6 @@ def _values(df: pd.DataFrame, schema: Schema, column: str) -> np.ndarray:
     return np.array([None if pd.isna(v) else str(v) for v in col], dtype=object)
 
 
-def _coded(frames: list[pd.DataFrame], schema: Schema, columns: list[str]
-           ) -> list[pd.DataFrame]:
-    """Every column as floats (numbers, dates as ns, categories as shared codes; NaN missing),
-    so predicates compare numbers only."""
-    out: list[dict[str, np.ndarray]] = [{} for _ in frames]
-    for c in columns:
-        if schema.columns[c].kind in _NUMERIC:
-            for o, df in zip(out, frames, strict=True):
-                col = df[c]
-                if pd.api.types.is_datetime64_any_dtype(col):
-                    col = col.astype("int64").where(col.notna())
-                o[c] = pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64")
-            continue
-        texts = [df[c].astype(object).where(df[c].notna(), None) for df in frames]
-        levels = sorted({str(v) for t in texts for v in t.dropna()})
-        codes = {v: float(i) for i, v in enumerate(levels)}
-        for o, t in zip(out, texts, strict=True):
-            o[c] = np.array([codes[str(v)] if v is not None else np.nan for v in t])
-    return [pd.DataFrame(o, columns=columns) for o in out]
-
-
 def _univariate_predicates(synth: pd.DataFrame, schema: Schema, columns: list[str],
                            rng: np.random.Generator, n: int) -> list[Predicate]:
     pool: list[Predicate] = []
@@ -217,7 +197,8 @@ def singling_out(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame
     """Singling-out risk, ``mode`` ``"univariate"`` or ``"multivariate"``."""
     rng = np.random.default_rng(seed)
     train, holdout = _equal_size(train, holdout, rng)
-    s, t, h = _coded([synth, train, holdout], schema, columns)
+    # numbers and dates as floats, categories as shared codes: predicates compare numbers only
+    (s, t, h), _ = _features([synth, train, holdout], columns, schema)
     if mode == "univariate":
         attack = _univariate_predicates(s, schema, columns, rng, n_attacks)
         naive = _random_univariate(s, schema, columns, rng, max(1, len(attack)))

@@ -8,7 +8,6 @@ artifact) lives here. ``sdv`` and ``torch`` are imported inside functions only.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import math
@@ -29,6 +28,7 @@ from synthdata.errors import (
     ParameterError,
     UntrustedModelError,
 )
+from synthdata.io import sha256_file
 from synthdata.schema import ColumnKind, Schema, schema_from_dict
 
 logger = logging.getLogger(__name__)
@@ -223,14 +223,6 @@ def conform_output(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def package_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -417,7 +409,7 @@ class Synthesizer:
                 "n_train_rows": self.n_train_rows_,
                 "schema": self.schema.model_dump(mode="json"),
                 "versions": package_versions(),
-                "files": {MODEL_PICKLE: _sha256(tmp / MODEL_PICKLE)},
+                "files": {MODEL_PICKLE: sha256_file(tmp / MODEL_PICKLE)},
             }
             atomic_write_json(tmp / MODEL_JSON, info)
         return path
@@ -479,7 +471,7 @@ class Synthesizer:
             )
         pickle_path = path / MODEL_PICKLE
         expected = info.get("files", {}).get(MODEL_PICKLE)
-        if not pickle_path.is_file() or _sha256(pickle_path) != expected:
+        if not pickle_path.is_file() or sha256_file(pickle_path) != expected:
             raise ModelFileError(
                 f"'{pickle_path}' is missing or does not match the sha256 recorded in "
                 f"{MODEL_JSON}; the folder was altered or copied incompletely: save it again"
