@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 gate failed, 2 bad input or usage (a message, no traceb
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -130,6 +131,23 @@ def _figures(report: dict) -> None:  # type: ignore[type-arg]
                 typer.echo(f"    {key:<19}: {value:.3f}{extra}  ({ideal})")
         for column, value in (figures.get("inference_risk") or {}).items():
             typer.echo(f"    inference_risk[{column}]: {value:.3f}  (0)")
+    bias = report.get("bias") or {}
+    if bias.get("figures"):
+        typer.echo("  bias (real -> synth):")
+        for column, fig in bias["figures"].items():
+            parts = [f"representation_tvd {fig['representation_tvd']:.3f}"]
+            for name, real, synth in (("parity_gap", "parity_gap_real", "parity_gap_synth"),
+                                      ("eo_gap", "eo_gap_real_model", "eo_gap_synth_model")):
+                if fig.get(real) is not None and fig.get(synth) is not None:
+                    parts.append(f"{name} {fig[real]:.3f} -> {fig[synth]:.3f}")
+            typer.echo(f"    {column:<19}: " + ", ".join(parts))
+        flags = bias.get("flags") or []
+        typer.echo(f"    flags              : {len(flags)}")
+        for flag in flags:
+            typer.echo(f"      [{flag['severity']}] {flag['column']}={flag['group']}: "
+                       f"{flag['message']}")
+    for note in report.get("notes") or []:
+        typer.echo(f"  note: {note}")
 
 
 @app.command()
@@ -295,6 +313,12 @@ def synthesizers() -> None:
 
 
 def main() -> None:
+    # torch and scikit-learn each load their own OpenMP runtime (libgomp). Threads of an idle
+    # runtime spin GOMP_SPINCOUNT times before sleeping and, on a machine with few cores,
+    # starve the other runtime: scikit-learn's HistGradientBoosting ran 3-4x slower after torch
+    # had run. A short spin costs nothing measurable when one runtime works alone. Must be set
+    # before either library loads; a value the user set wins.
+    os.environ.setdefault("GOMP_SPINCOUNT", "10000")
     app()
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from synthdata.errors import DataError, ParameterError
@@ -26,6 +27,7 @@ logger = logging.getLogger(__name__)
 FORMATS = ("parquet", "csv")
 MAX_SEED = 2**32 - 1
 RESERVED_PARAMS = ("seed", "device")
+MIN_SELF_CHECK_ROWS = 50  # per half, when synth and holdout are the same rows
 
 
 @dataclass
@@ -116,10 +118,11 @@ def run(
     """
     from synthdata import __version__
     from synthdata.io import atomic_write_json, read_table, write_table
+    from synthdata.metrics.bias import evaluate_bias
     from synthdata.metrics.fidelity import evaluate_fidelity
     from synthdata.metrics.privacy import evaluate_privacy
     from synthdata.pii import fill_pii, pii_report
-    from synthdata.report import Report, RunInfo, Section
+    from synthdata.report import BiasSection, Report, RunInfo, Section
     from synthdata.split import split
     from synthdata.synthesizers import REGISTRY, get_synthesizer, resolve_device
 
@@ -187,6 +190,9 @@ def run(
     t = lap("score_fidelity", t)
     privacy = evaluate_privacy(train, synth_modelled, held, schema, seed=seed)
     t = lap("score_privacy", t)
+    bias = evaluate_bias(train, synth_modelled, held, schema, seed=seed)
+    notes.extend(bias.pop("notes"))
+    t = lap("score_bias", t)
 
     # ---- outputs ----------------------------------------------------------------------------
     # manifest.json is written last and removed first: a folder without it holds an
@@ -221,6 +227,7 @@ def run(
         ),
         fidelity=Section(**fidelity),
         privacy=Section(**privacy),
+        bias=BiasSection(**bias),
         pii=pii_report(schema),
         notes=notes,
     ).to_json_dict()
@@ -260,6 +267,53 @@ def run(
     )
 
 
+def _row_hashes(df: pd.DataFrame) -> np.ndarray:
+    return pd.util.hash_pandas_object(df, index=False).to_numpy()
+
+
+def _self_check(tables: dict[str, pd.DataFrame], schema: Schema, seed: int) -> list[str]:
+    """Handle a synth that *is* the holdout, and warn when synth overlaps the holdout.
+
+    Scoring the holdout against itself puts every synth row at distance 0 from its own twin,
+    which says nothing. Given the same rows as ``synth`` and ``holdout``, the user asks what
+    rows the generator never saw score, so the holdout is split in two seeded, stratified
+    halves: one is scored as synth, the other serves as holdout. A note says so.
+    """
+    from synthdata.split import split
+
+    synth, held = tables["synth"], tables["holdout"]
+    h_synth, h_held = _row_hashes(synth), _row_hashes(held)
+    if len(synth) == len(held) and np.array_equal(np.sort(h_synth), np.sort(h_held)):
+        if len(held) < 2 * MIN_SELF_CHECK_ROWS:
+            raise DataError([
+                f"--synth and --holdout are the same {len(held)} rows; expected a synthetic "
+                f"table, or at least {2 * MIN_SELF_CHECK_ROWS} holdout rows to score half of "
+                "them against the other half; pass the generator's output as --synth"
+            ], source="evaluate inputs")
+        half_synth, half_held = split(held, schema, holdout=0.5, seed=seed)
+        tables["synth"], tables["holdout"] = half_synth, half_held
+        logger.warning("--synth and --holdout are the same rows: scoring one half against "
+                       "the other")
+        return [
+            f"--synth and --holdout are the same {len(held)} rows. Scoring a table against "
+            "itself says nothing (every row is its own nearest neighbour), so one half "
+            f"({len(half_synth)} rows, seeded and stratified) was scored as synth and the "
+            f"other ({len(half_held)} rows) used as holdout: these figures show what rows the "
+            "generator never saw score."
+        ]
+    in_held = np.isin(h_synth, h_held)
+    in_train = np.isin(h_held, _row_hashes(tables["train"]))
+    share, natural = float(in_held.mean()), float(in_train.mean()) if len(held) else 0.0
+    if share > max(0.5, 5 * natural):
+        return [
+            f"{100 * share:.0f} % of the synth rows are rows of the holdout (the holdout holds "
+            f"{100 * natural:.1f} % rows equal to some train row): privacy figures compare "
+            "synth with the holdout and mean little when synth copies it. Pass a holdout the "
+            "synthetic rows were not made from."
+        ]
+    return []
+
+
 def evaluate(
     train: str | Path | pd.DataFrame,
     synth: str | Path | pd.DataFrame,
@@ -279,9 +333,10 @@ def evaluate(
     """
     from synthdata import __version__
     from synthdata.io import atomic_write_json, read_table
+    from synthdata.metrics.bias import evaluate_bias
     from synthdata.metrics.fidelity import evaluate_fidelity
     from synthdata.metrics.privacy import evaluate_privacy
-    from synthdata.report import Report, RunInfo, Section
+    from synthdata.report import BiasSection, Report, RunInfo, Section
 
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
@@ -301,12 +356,15 @@ def evaluate(
             problems.extend(f"--{label} {exc.source}: {p}" for p in exc.problems)
     if problems:
         raise DataError(problems, source="evaluate inputs")
+    notes = _self_check(tables, schema, seed)
     fidelity = evaluate_fidelity(
         tables["train"], tables["synth"], tables["holdout"], schema, seed=seed
     )
     privacy = evaluate_privacy(
         tables["train"], tables["synth"], tables["holdout"], schema, seed=seed
     )
+    bias = evaluate_bias(tables["train"], tables["synth"], tables["holdout"], schema, seed=seed)
+    notes.extend(bias.pop("notes"))
     label = " | ".join(
         "DataFrame" if isinstance(t, pd.DataFrame) else str(t) for t in (train, synth, holdout)
     )
@@ -325,6 +383,8 @@ def evaluate(
         ),
         fidelity=Section(**fidelity),
         privacy=Section(**privacy),
+        bias=BiasSection(**bias),
+        notes=notes,
     ).to_json_dict()
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)

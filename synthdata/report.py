@@ -19,6 +19,19 @@ class Section(BaseModel):
     )
 
 
+class BiasSection(Section):
+    """The bias section: figures per sensitive column (or ``a*b`` intersection) plus flags."""
+
+    flags: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="{column, group, check, real, synth, tolerance, message, change, severity}",
+    )
+    skipped: list[dict[str, Any]] = Field(
+        default_factory=list, description="Groups too small for a check, with their sizes."
+    )
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
 class RunInfo(BaseModel):
     """What was run. ``evaluate`` scores given tables, so it has no synthesizer of its own."""
 
@@ -44,6 +57,7 @@ class Report(BaseModel):
     run: RunInfo
     fidelity: Section
     privacy: Section | None = None
+    bias: BiasSection | None = None
     pii: list[dict[str, Any]] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from synthdata.errors import DataError, SchemaError
 
 __all__ = [
+    "BiasConfig",
     "Column",
     "ColumnKind",
     "GateConfig",
@@ -161,6 +162,39 @@ class GateConfig(BaseModel):
     block_on_bias_flags: bool = Field(True, description="Fail on bias flags of severity block.")
 
 
+class BiasConfig(BaseModel):
+    """Bias checks: group sizes, tolerances and the error rate of their tests (defaults documented).
+
+    A flag needs a change beyond its tolerance *and* beyond sampling noise: every test of one
+    report shares the family-wise error rate ``alpha`` (Bonferroni).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_group_size: int = Field(
+        30, ge=1, description="Groups with fewer rows are skipped and listed with their sizes."
+    )
+    intersections: bool = Field(
+        True, description="Also check each pair of sensitive columns (e.g. sex*race)."
+    )
+    alpha: float = Field(
+        0.05, gt=0, lt=1, description="Family-wise error rate of all bias tests of a report."
+    )
+    representation_tolerance: float = Field(
+        0.05, ge=0, le=1, description="Largest change of a group's share of the rows."
+    )
+    representation_ratio: float = Field(
+        2.0, ge=1, description="A group's share may shrink or grow by at most this factor."
+    )
+    outcome_rate_tolerance: float = Field(
+        0.03, ge=0, le=1, description="Largest change of a group's positive-outcome rate."
+    )
+    eo_gap_tolerance: float = Field(
+        0.10, ge=0, le=1,
+        description="Largest change of a downstream model's equalized-odds difference.",
+    )
+
+
 class Schema(BaseModel):
     """A table's schema: columns plus table-level settings."""
 
@@ -179,6 +213,7 @@ class Schema(BaseModel):
     primary_key: str | None = Field(None, description="Unique row id column (kind id).")
     synthesizer: SynthesizerConfig = Field(default_factory=SynthesizerConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
+    bias: BiasConfig = Field(default_factory=BiasConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
 
     # ---- derived views -------------------------------------------------------------

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+
+# torch and scikit-learn each bring their own OpenMP runtime; an idle runtime's threads spin
+# for GOMP_SPINCOUNT iterations and, on 2 cores, starve the other one (HistGradientBoosting ran
+# 3-4x slower after torch had run). Set before either library loads; synthdata.cli does the same.
+os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+
+from pathlib import Path  # noqa: E402
 
 import pandas as pd
 import pytest

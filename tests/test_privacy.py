@@ -88,11 +88,29 @@ def test_fresh_rows_from_the_population_look_private(tmp_path, tables):
     assert privacy["scores"]["dcr_protection"] > 0.9
 
 
-def test_the_reference_holdout_itself_reads_as_closer_to_holdout(tables):
-    """Passing the holdout as synth puts every row at distance 0 from its twin: share 0."""
+def test_holdout_passed_as_synth_is_scored_half_against_half(tmp_path, tables):
+    """`evaluate --synth H --holdout H`: one half of H is scored against the other."""
+    privacy = _evaluate(tmp_path, tables, tables["holdout"], "holdout")
+    figures = privacy["figures"]
+    assert 0.45 <= figures["dcr_share"] <= 0.55
+    assert 0.4 <= figures["mia_auc"] <= 0.6
+    report = json.loads((tmp_path / "holdout" / "out" / "report.json").read_text())
+    assert report["run"]["n_rows_synthetic"] == len(tables["holdout"]) // 2
+    assert any("same" in note for note in report["notes"])
+
+
+def test_the_metric_itself_reads_the_holdout_as_closer_to_holdout(tables):
+    """Why evaluate splits: the raw metric puts every row at distance 0 from its twin."""
     figures = evaluate_privacy(tables["train"], tables["holdout"], tables["holdout"],
                                demo_schema())["figures"]
     assert figures["dcr_share"] < 0.05
+
+
+def test_synth_copying_the_holdout_gets_a_note(tmp_path, tables):
+    synth = pd.concat([tables["holdout"].iloc[:1000], tables["fresh"].iloc[:300]])
+    _evaluate(tmp_path, tables, synth, "copies_holdout")
+    report = json.loads((tmp_path / "copies_holdout" / "out" / "report.json").read_text())
+    assert any("rows of the holdout" in note for note in report["notes"])
 
 
 def test_leak_grows_with_the_share_of_copied_cells(tables):
