@@ -98,9 +98,12 @@ def _summary(result) -> None:  # type: ignore[no-untyped-def]
     typer.echo(f"outputs in {result.out_dir}/")
     if result.synthetic_path is not None:
         typer.echo(f"  synthetic table   : {result.synthetic_path} ({len(result.synth)} rows)")
-    typer.echo(f"  report            : {result.out_dir / 'report.json'}")
+    else:
+        typer.echo("  synthetic table   : not written (the gate failed; see the verdict)")
+    typer.echo(f"  report            : {result.out_dir / 'report.html'} (and report.json)")
     typer.echo(f"  manifest          : {result.out_dir / 'manifest.json'}")
-    typer.echo(f"  model             : {result.out_dir / 'model'}/")
+    if result.synthetic_path is not None:
+        typer.echo(f"  model             : {result.out_dir / 'model'}/")
     _figures(result.report)
 
 
@@ -148,6 +151,18 @@ def _figures(report: dict) -> None:  # type: ignore[type-arg]
                        f"{flag['message']}")
     for note in report.get("notes") or []:
         typer.echo(f"  note: {note}")
+    gate = report.get("gate")
+    if gate is not None:
+        if not gate.get("enabled", True):
+            typer.echo("verdict: gate disabled in the schema (gate.enabled: false)")
+        elif gate["passed"]:
+            typer.echo(f"verdict: PASSED ({len(gate['checked'])} checks)")
+        else:
+            forced = " (exported anyway: --force, recorded in manifest.json)" \
+                if gate.get("forced") else ""
+            typer.echo(f"verdict: FAILED, {len(gate['failures'])} check(s){forced}")
+            for failure in gate["failures"]:
+                typer.echo(f"  - {failure['check']}: {failure['message']}")
 
 
 @app.command()
@@ -180,6 +195,7 @@ def run(
     result = _guard(
         run_pipeline, table, schema, out_dir=out, synthesizer=synthesizer, n_rows=rows,
         epochs=epochs, device=device, seed=seed, holdout=holdout, fmt=fmt, force=force,
+        progress=not quiet,
     )
     _summary(result)
     raise typer.Exit(result.exit_code)
@@ -202,7 +218,7 @@ def evaluate(
     from synthdata.pipeline import evaluate as evaluate_tables
 
     result = _guard(evaluate_tables, train, synth, holdout, schema, out_dir=out, seed=seed)
-    typer.echo(f"report: {out / 'report.json'}")
+    typer.echo(f"report: {out / 'report.html'} (and report.json)")
     _figures(result.report)
     raise typer.Exit(result.exit_code)
 
@@ -230,7 +246,7 @@ def demo(
     )
     result = _guard(
         run_pipeline, table, demo_schema(), out_dir=out, synthesizer=synthesizer, seed=seed,
-        epochs=epochs,
+        epochs=epochs, progress=not quiet,
     )
     _summary(result)
     raise typer.Exit(result.exit_code)

@@ -140,9 +140,17 @@ def sha256_file(path: str | Path) -> str:
 
 
 # ---- writing ------------------------------------------------------------------------------
+def _umask_mode(base: int) -> int:
+    """``base`` with the process umask applied (mkstemp/mkdtemp create 0600/0700 files)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return base & ~mask
+
+
 def _tmp_sibling(path: Path, suffix: str = "") -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, _umask_mode(0o666))  # the final file gets the usual permissions
     return Path(tmp)
 
 
@@ -176,6 +184,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    os.chmod(tmp, _umask_mode(0o777))
     try:
         yield tmp
         if path.exists():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -105,24 +106,26 @@ def run(
     fmt: str = "parquet",
     force: bool = False,
     params: dict[str, Any] | None = None,
+    progress: bool = False,
 ) -> RunResult:
     """Fit a synthesizer on ``table``, sample, score, and write the outputs to ``out_dir``.
 
     Writes ``synthetic.parquet`` (or ``.csv``), ``report.json``, ``manifest.json`` and
     ``model/``. Arguments left as None take the schema's defaults (``synthesizer:`` and
-    ``split:`` blocks).
+    ``split:`` blocks). ``progress=True`` shows the epoch progress bar while CTGAN/TVAE train
+    (the CLI sets it unless ``--quiet``); stages are logged either way.
 
     Raises:
         SchemaError, DataError, ParameterError, DeviceError: bad input, raised before any
             fitting and before anything is written.
     """
     from synthdata import __version__
-    from synthdata.io import atomic_write_json, read_table, write_table
+    from synthdata.io import atomic_write_json, atomic_write_text, read_table, write_table
     from synthdata.metrics.bias import evaluate_bias
     from synthdata.metrics.fidelity import evaluate_fidelity
     from synthdata.metrics.privacy import evaluate_privacy
     from synthdata.pii import fill_pii, pii_report
-    from synthdata.report import BiasSection, Report, RunInfo, Section
+    from synthdata.report import BiasSection, Report, RunInfo, Section, render_html
     from synthdata.split import split
     from synthdata.synthesizers import REGISTRY, get_synthesizer, resolve_device
 
@@ -178,35 +181,28 @@ def run(
     t = lap("split", t)
     logger.info("split %d rows: %d train, %d holdout", len(df), len(train), len(held))
 
-    model.fit(train)
+    logger.info("fitting %s on %d rows (device %s)", name, len(train), used_device)
+    model.fit(train, progress=progress)
     t = lap("fit", t)
     n_out = n_rows if n_rows is not None else len(train)
+    logger.info("sampling %d rows", n_out)
     synth_modelled = model.sample(n_out, seed=seed)
     synth = fill_pii(synth_modelled, schema, seed=seed, key=secrets.token_bytes(32))
     t = lap("sample", t)
     logger.info("sampled %d rows", len(synth))
 
+    logger.info("scoring fidelity")
     fidelity = evaluate_fidelity(train, synth_modelled, held, schema, seed=seed)
     t = lap("score_fidelity", t)
+    logger.info("scoring privacy")
     privacy = evaluate_privacy(train, synth_modelled, held, schema, seed=seed)
     t = lap("score_privacy", t)
+    logger.info("scoring bias")
     bias = evaluate_bias(train, synth_modelled, held, schema, seed=seed)
     notes.extend(bias.pop("notes"))
     t = lap("score_bias", t)
 
-    # ---- outputs ----------------------------------------------------------------------------
-    # manifest.json is written last and removed first: a folder without it holds an
-    # incomplete set (each file in it is still whole: every write is temp file + rename)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "manifest.json").unlink(missing_ok=True)
-    model_dir = model.save(out_dir / "model")
-    synthetic_path = write_table(synth, out_dir / f"synthetic.{fmt}", fmt=fmt, schema=schema)
-    for other in FORMATS:
-        stale = out_dir / f"synthetic.{other}"
-        if other != fmt and stale.exists():
-            stale.unlink()  # a previous run's export would not match this report
-    t = lap("write_outputs", t)
-
+    # ---- the gate, then the outputs --------------------------------------------------------
     report = Report(
         synthdata_version=__version__,
         run=RunInfo(
@@ -231,7 +227,33 @@ def run(
         pii=pii_report(schema),
         notes=notes,
     ).to_json_dict()
+    gate = _gate(report, schema, force)
+    report["gate"] = gate
+    export = gate["passed"] or force
+
+    # manifest.json is written last and removed first: a folder without it holds an
+    # incomplete set (each file in it is still whole: every write is temp file + rename)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "manifest.json").unlink(missing_ok=True)
+    for other in FORMATS:
+        stale = out_dir / f"synthetic.{other}"
+        if (other != fmt or not export) and stale.exists():
+            stale.unlink()  # a previous run's export would not match this report
+    synthetic_path: Path | None = None
+    outputs: dict[str, str] = {}
+    if export:
+        model_dir = model.save(out_dir / "model")
+        synthetic_path = write_table(synth, out_dir / f"synthetic.{fmt}", fmt=fmt,
+                                     schema=schema)
+        outputs[synthetic_path.name] = sha256_file(synthetic_path)
+        outputs.update({f"model/{k}": v for k, v in _sha256_dir(model_dir).items()})
+    elif (out_dir / "model").exists():
+        shutil.rmtree(out_dir / "model")  # a previous run's model: not this report's
     atomic_write_json(out_dir / "report.json", report)
+    atomic_write_text(out_dir / "report.html", render_html(report))
+    for written in ("report.json", "report.html"):
+        outputs[written] = sha256_file(out_dir / written)
+    t = lap("write_outputs", t)
 
     from synthdata.synthesizers.base import package_versions
 
@@ -246,25 +268,50 @@ def run(
         "device": {"requested": device, "used": used_device},
         "holdout_fraction": fraction,
         "force": force,
-        "gate": None,
+        "gate": gate,
+        "exported": export,
         "timings_seconds": timings,
         "versions": package_versions(),
-        "outputs": {
-            synthetic_path.name: sha256_file(synthetic_path),
-            "report.json": sha256_file(out_dir / "report.json"),
-            **{f"model/{k}": v for k, v in _sha256_dir(model_dir).items()},
-        },
+        "outputs": dict(sorted(outputs.items())),
     }
     atomic_write_json(out_dir / "manifest.json", manifest)
-    logger.info("wrote %s", out_dir)
+    if export:
+        logger.info("wrote %s", out_dir)
+    else:
+        logger.warning("gate failed: no synthetic table written to %s (reports are there)",
+                       out_dir)
     return RunResult(
         out_dir=out_dir,
         synthetic_path=synthetic_path,
         report=report,
         manifest=manifest,
         synth=synth,
-        exit_code=0,
+        exit_code=0 if export else 1,
     )
+
+
+def _gate(report: dict[str, Any], schema: Schema, force: bool) -> dict[str, Any]:
+    """The gate result as recorded in report.json and manifest.json (with any override)."""
+    import getpass
+
+    from synthdata.gate import check_gate
+
+    result = check_gate(report, schema.gate).model_dump(mode="json")
+    result["forced"] = bool(force and not result["passed"])
+    result["override"] = None
+    if result["forced"]:
+        try:
+            who = getpass.getuser()
+        except (KeyError, OSError):  # no user name in this environment
+            who = f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+        result["override"] = {
+            "by": who,
+            "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "reason": "--force: exported although the gate failed",
+            "failures": [f["check"] for f in result["failures"]],
+        }
+        logger.warning("gate failed but --force given: exporting; override recorded")
+    return result
 
 
 def _row_hashes(df: pd.DataFrame) -> np.ndarray:
@@ -332,11 +379,11 @@ def evaluate(
         SchemaError, DataError, ParameterError: bad input, before any scoring or writing.
     """
     from synthdata import __version__
-    from synthdata.io import atomic_write_json, read_table
+    from synthdata.io import atomic_write_json, atomic_write_text, read_table
     from synthdata.metrics.bias import evaluate_bias
     from synthdata.metrics.fidelity import evaluate_fidelity
     from synthdata.metrics.privacy import evaluate_privacy
-    from synthdata.report import BiasSection, Report, RunInfo, Section
+    from synthdata.report import BiasSection, Report, RunInfo, Section, render_html
 
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
@@ -386,15 +433,17 @@ def evaluate(
         bias=BiasSection(**bias),
         notes=notes,
     ).to_json_dict()
+    report["gate"] = _gate(report, schema, force=False)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_json(out_dir / "report.json", report)
-        logger.info("wrote %s", out_dir / "report.json")
+        atomic_write_text(out_dir / "report.html", render_html(report))
+        logger.info("wrote %s and report.html", out_dir / "report.json")
     return RunResult(
         out_dir=Path(out_dir) if out_dir is not None else Path("."),
         synthetic_path=None,
         report=report,
         manifest={},
         synth=tables["synth"],
-        exit_code=0,
+        exit_code=0 if report["gate"]["passed"] else 1,
     )

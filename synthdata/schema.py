@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from synthdata.errors import DataError, SchemaError
 
@@ -33,6 +33,7 @@ __all__ = [
     "Column",
     "ColumnKind",
     "GateConfig",
+    "GateRule",
     "PiiStrategy",
     "PiiType",
     "Schema",
@@ -136,6 +137,25 @@ class SplitConfig(BaseModel):
     stratify: bool = Field(True, description="Stratify the split on the target.")
 
 
+class GateRule(BaseModel):
+    """A further gate bound on any figure or score of the report, by its dotted path."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(
+        pattern=r"^(fidelity|privacy|bias)\.(figures|scores)\.[^.]+(\.[^.]+)*$",
+        description="e.g. fidelity.scores.ml_efficacy or privacy.figures.inference_risk.sex",
+    )
+    min: float | None = Field(None, description="The value must be at least this.")
+    max: float | None = Field(None, description="The value must be at most this.")
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> GateRule:
+        if self.min is None and self.max is None:
+            raise ValueError(f"gate rule {self.path!r} needs 'min', 'max' or both")
+        return self
+
+
 class GateConfig(BaseModel):
     """Export gate thresholds (enforced by the gate; documented defaults)."""
 
@@ -160,6 +180,9 @@ class GateConfig(BaseModel):
         0.10, ge=0, le=1, description="Upper bound of anonymeter risks."
     )
     block_on_bias_flags: bool = Field(True, description="Fail on bias flags of severity block.")
+    rules: list[GateRule] = Field(
+        default_factory=list, description="Further bounds on any figure or score of the report."
+    )
 
 
 class BiasConfig(BaseModel):

@@ -36,8 +36,9 @@ def parts() -> dict[str, pd.DataFrame]:
     return {"train": train, "holdout": holdout}
 
 
-def _evaluate(tmp_path: Path, parts, synth: pd.DataFrame, name: str,
+def _evaluate(tmp_path: Path, parts, synth: pd.DataFrame, name: str, exit_code: int = 0,
               schema: Path = ROOT / "schemas" / "demo.yaml") -> dict:
+    """Run `synthdata evaluate`; ``exit_code``: 1 when a block-severity flag fails the gate."""
     folder = tmp_path / name
     folder.mkdir()
     paths = {}
@@ -49,7 +50,7 @@ def _evaluate(tmp_path: Path, parts, synth: pd.DataFrame, name: str,
     result = CliRunner().invoke(app, [
         "evaluate", "--train", str(paths["train"]), "--holdout", str(paths["holdout"]),
         "--synth", str(paths["synth"]), "--schema", str(schema), "--out", str(out), "--quiet"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == exit_code, result.output
     return json.loads((out / "report.json").read_text())
 
 
@@ -65,7 +66,8 @@ def _flip(holdout: pd.DataFrame, group: str, share: float = 0.8) -> pd.DataFrame
 
 @pytest.mark.parametrize("group", ["F", "M"])
 def test_flipped_target_raises_an_outcome_parity_flag(tmp_path, parts, group):
-    report = _evaluate(tmp_path, parts, _flip(parts["holdout"], group), f"flip_{group}")
+    report = _evaluate(tmp_path, parts, _flip(parts["holdout"], group), f"flip_{group}",
+                       exit_code=1)
     flags = report["bias"]["flags"]
     hits = [f for f in flags if f["check"] == "outcome_parity" and f["column"] == "sex"]
     assert [f["group"] for f in hits] == [group], flags
@@ -84,7 +86,7 @@ def test_flipped_target_raises_an_outcome_parity_flag(tmp_path, parts, group):
 
 def test_removed_group_raises_a_representation_flag(tmp_path, parts):
     synth = parts["holdout"][parts["holdout"]["sex"] != "F"]
-    report = _evaluate(tmp_path, parts, synth, "no_women")
+    report = _evaluate(tmp_path, parts, synth, "no_women", exit_code=1)
     flags = report["bias"]["flags"]
     lost = [f for f in flags if f["check"] == "representation" and f["group"] == "F"]
     assert len(lost) == 1 and lost[0]["change"] == "lost" and lost[0]["severity"] == "block"
@@ -196,7 +198,8 @@ def test_adult_gaussian_copula_reports_the_sex_parity_gap(tmp_path):
     """Published base rates: about 30 % of men vs 11 % of women earn > 50K (gap ~0.20)."""
     result = CliRunner().invoke(app, [
         "run", str(DATASETS / "adult.csv"), "--schema", str(ROOT / "schemas" / "adult.yaml"),
-        "--synthesizer", "gaussian_copula", "--out", str(tmp_path / "adult"), "--quiet"],
+        "--synthesizer", "gaussian_copula", "--out", str(tmp_path / "adult"), "--quiet",
+        "--force"],  # the copula's rows are easy to detect on adult (AUC ~0.96): gate fails
         env={**os.environ})
     assert result.exit_code == 0, result.output
     bias = json.loads((tmp_path / "adult" / "report.json").read_text())["bias"]

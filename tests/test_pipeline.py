@@ -19,7 +19,8 @@ def _sha(path):
 
 @pytest.mark.parametrize("name", ["gaussian_copula", "ctgan", "tvae"])
 def test_same_seed_gives_byte_identical_csv(tmp_path, small_csv, schema_yaml, name):
-    kwargs = {} if name == "gaussian_copula" else {"epochs": 1}
+    # one epoch does not pass the gate's fidelity bounds; this test is about reproducibility
+    kwargs = {"force": True} if name == "gaussian_copula" else {"epochs": 1, "force": True}
     runs = [
         synthdata.run(small_csv, schema_yaml, out_dir=tmp_path / f"r{i}", synthesizer=name,
                       seed=1, fmt="csv", n_rows=200, **kwargs)

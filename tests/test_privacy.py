@@ -41,7 +41,9 @@ def _perturbed(train: pd.DataFrame, share: float, seed: int = 0) -> pd.DataFrame
     return out
 
 
-def _evaluate(tmp_path: Path, tables, synth: pd.DataFrame, name: str) -> dict:
+def _evaluate(tmp_path: Path, tables, synth: pd.DataFrame, name: str,
+              exit_code: int | None = 0) -> dict:
+    """Run `synthdata evaluate`; ``exit_code``: what the gate must give (None: either)."""
     folder = tmp_path / name
     folder.mkdir()
     paths = {}
@@ -54,12 +56,12 @@ def _evaluate(tmp_path: Path, tables, synth: pd.DataFrame, name: str) -> dict:
         "evaluate", "--train", str(paths["train"]), "--holdout", str(paths["holdout"]),
         "--synth", str(paths["synth"]), "--schema", str(ROOT / "schemas" / "demo.yaml"),
         "--out", str(out), "--quiet"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code in ((0, 1) if exit_code is None else (exit_code,)), result.output
     return json.loads((out / "report.json").read_text())["privacy"]
 
 
 def test_copy_of_train_is_caught(tmp_path, tables):
-    privacy = _evaluate(tmp_path, tables, tables["train"], "copy")
+    privacy = _evaluate(tmp_path, tables, tables["train"], "copy", exit_code=1)
     figures = privacy["figures"]
     assert CONTRACT <= set(figures)
     assert figures["exact_copy_rate"] == pytest.approx(1.0)
@@ -73,7 +75,8 @@ def test_copy_of_train_is_caught(tmp_path, tables):
 
 
 def test_thirty_percent_perturbed_copy_is_caught(tmp_path, tables):
-    figures = _evaluate(tmp_path, tables, _perturbed(tables["train"], 0.3), "pert")["figures"]
+    privacy = _evaluate(tmp_path, tables, _perturbed(tables["train"], 0.3), "pert", exit_code=1)
+    figures = privacy["figures"]
     assert figures["dcr_share"] > 0.55
 
 
@@ -108,7 +111,7 @@ def test_the_metric_itself_reads_the_holdout_as_closer_to_holdout(tables):
 
 def test_synth_copying_the_holdout_gets_a_note(tmp_path, tables):
     synth = pd.concat([tables["holdout"].iloc[:1000], tables["fresh"].iloc[:300]])
-    _evaluate(tmp_path, tables, synth, "copies_holdout")
+    _evaluate(tmp_path, tables, synth, "copies_holdout", exit_code=None)
     report = json.loads((tmp_path / "copies_holdout" / "out" / "report.json").read_text())
     assert any("rows of the holdout" in note for note in report["notes"])
 
@@ -154,7 +157,7 @@ def test_quasi_identifiers_default():
 
 
 def test_reidentification_risks_in_the_report(tmp_path, tables):
-    copy = _evaluate(tmp_path, tables, tables["train"], "copy_risks")
+    copy = _evaluate(tmp_path, tables, tables["train"], "copy_risks", exit_code=1)
     fresh = _evaluate(tmp_path, tables, tables["fresh"], "fresh_risks")
     for privacy in (copy, fresh):
         figures = privacy["figures"]

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthdata.schema import ColumnKind, Schema
+from synthdata.schema import ColumnKind, Schema, category_text
 
 logger = logging.getLogger(__name__)
 
@@ -401,6 +401,56 @@ def ml_efficacy(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
     return result
 
 
+# ---- distributions (for the report's plots) --------------------------------------------------
+DISTRIBUTION_BINS = 20
+TOP_CATEGORIES = 20
+
+
+def distributions(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
+                  schema: Schema) -> Result:
+    """Binned shares of each column, real vs synth: what the report plots.
+
+    Numbers and dates: 20 equal-width bins over train's range (synth values outside it go to
+    the end bins); categories: the 20 most common in train, the rest as "(other)". Missing
+    values are their own bin. ``value`` = 1 - total variation distance of the binned shares.
+    """
+    result = Result()
+    for c in scored_columns(schema):
+        real, other = train[c], synth[c]
+        if schema.columns[c].kind in _NUMERIC:
+            r, o = _as_number(real), _as_number(other)
+            lo, hi = (float(r.min()), float(r.max())) if r.notna().any() else (0.0, 1.0)
+            edges = np.linspace(lo, hi if hi > lo else lo + 1, DISTRIBUTION_BINS + 1)
+            labels = [f"{edges[i]:.4g}" for i in range(DISTRIBUTION_BINS)]
+            if schema.columns[c].kind == ColumnKind.datetime:
+                labels = [str(pd.Timestamp(int(edges[i])).date()) for i in range(DISTRIBUTION_BINS)]
+
+            def shares(x: pd.Series, edges: np.ndarray = edges) -> list[float]:
+                v = x.dropna().to_numpy()
+                counts = np.histogram(np.clip(v, edges[0], edges[-1]), edges)[0]
+                return (counts / max(1, len(x))).tolist()
+            real_shares, synth_shares = shares(r), shares(o)
+        else:
+            text_r = real.dropna().map(category_text)
+            text_o = other.dropna().map(category_text)
+            top = text_r.value_counts().index[:TOP_CATEGORIES].tolist()
+            labels = [str(v) for v in top]
+            real_shares = [float((text_r == v).sum() / max(1, len(real))) for v in top]
+            synth_shares = [float((text_o == v).sum() / max(1, len(other))) for v in top]
+            if text_r.nunique() > TOP_CATEGORIES or (~text_o.isin(top)).any():
+                labels.append("(other)")
+                real_shares.append(float((~text_r.isin(top)).sum() / max(1, len(real))))
+                synth_shares.append(float((~text_o.isin(top)).sum() / max(1, len(other))))
+        if real.isna().any() or other.isna().any():
+            labels.append("(missing)")
+            real_shares.append(float(real.isna().mean()))
+            synth_shares.append(float(other.isna().mean()) if len(other) else 0.0)
+        similarity = 1.0 - 0.5 * float(np.abs(np.subtract(real_shares, synth_shares)).sum())
+        result.details.append(_row([c], "Distribution", similarity, bins=labels,
+                                   real=real_shares, synth=synth_shares))
+    return result
+
+
 # ---- all of it -------------------------------------------------------------------------------
 def evaluate_fidelity(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
                       schema: Schema, *, seed: int = 0) -> dict[str, Any]:
@@ -418,6 +468,7 @@ def evaluate_fidelity(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.Data
          lambda: missing_rate_similarity(train, synth, holdout, schema)),
         ("detection", lambda: detection(train, synth, holdout, schema, seed=seed)),
         ("ml_efficacy", lambda: ml_efficacy(train, synth, holdout, schema, seed=seed)),
+        ("distributions", lambda: distributions(train, synth, holdout, schema)),
     ]
     for name, compute in metrics:
         try:

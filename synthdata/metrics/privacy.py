@@ -196,8 +196,20 @@ def distances(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
         _row(columns, "DCR5thPercentile_holdout_to_train", p5_holdout),
         _row(columns, "NNDRMedian_synth_to_train", nndr_train),
         _row(columns, "NNDRMedian_synth_to_holdout", nndr_holdout),
+        _row(columns, "DCRHistogram", None, **_histogram(d_train, d_holdout)),
     ])
     return result
+
+
+def _histogram(to_train: np.ndarray, to_holdout: np.ndarray, bins: int = 30) -> dict[str, Any]:
+    """Counts of synth rows by distance to the closest train / holdout row (for the plot)."""
+    both = np.concatenate([to_train, to_holdout])
+    top = float(np.percentile(both, 99)) if len(both) else 1.0
+    edges = np.linspace(0.0, top if top > 0 else 1.0, bins + 1)
+    clipped = [np.clip(d, 0, edges[-1]) for d in (to_train, to_holdout)]
+    return {"edges": [float(e) for e in edges],
+            "synth_to_train": np.histogram(clipped[0], edges)[0].tolist(),
+            "synth_to_holdout": np.histogram(clipped[1], edges)[0].tolist()}
 
 
 def _row_keys(df: pd.DataFrame, columns: list[str]) -> np.ndarray:

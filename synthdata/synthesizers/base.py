@@ -322,8 +322,12 @@ class Synthesizer:
         """Backend hook for rules across parameters."""
 
     # -- fit / sample --
-    def fit(self, train: pd.DataFrame) -> Synthesizer:
-        """Fit on ``train`` (typed per schema, e.g. by :func:`synthdata.read_table`)."""
+    def fit(self, train: pd.DataFrame, *, progress: bool = False) -> Synthesizer:
+        """Fit on ``train`` (typed per schema, e.g. by :func:`synthdata.read_table`).
+
+        ``progress=True`` shows the epoch progress bar of the backends that train in epochs
+        (CTGAN, TVAE: SDV's tqdm bar on stderr); the default keeps the library silent.
+        """
         self.check_params()
         missing = [c for c in self.schema.modelled_columns if c not in train.columns]
         if missing:
@@ -340,7 +344,9 @@ class Synthesizer:
         with seeded(self.seed), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = self._make_model(metadata, self.params_, self.device_)
+            _set_verbose(model, progress)
             model.fit({self.schema.name: frame})
+            _set_verbose(model, False)  # a saved model stays silent when used elsewhere
         self.model_ = model
         self.n_train_rows_ = len(train)
         logger.info("fitted %s on %d rows (device %s)", self.name, len(train), self.device_)
@@ -500,3 +506,15 @@ class Synthesizer:
 
     def _place(self, model: Any, device: str) -> None:
         """Backend hook: move a loaded model to ``device``."""
+
+
+def _set_verbose(model: Any, on: bool) -> None:
+    """Switch SDV's epoch progress bar (CTGAN/TVAE keep ``verbose`` in ``_model_kwargs``)."""
+    kwargs = getattr(model, "_model_kwargs", None)
+    if isinstance(kwargs, dict) and "verbose" in kwargs:
+        kwargs["verbose"] = on
+        model.verbose = on
+        inner = getattr(model, "_model", None)
+        for attr in ("_verbose", "verbose"):
+            if inner is not None and hasattr(inner, attr):
+                setattr(inner, attr, on)
