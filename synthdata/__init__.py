@@ -15,6 +15,7 @@ __all__ = [
     "SchemaError",
     "SynthdataError",
     "__version__",
+    "check_gate",
     "evaluate",
     "get_synthesizer",
     "load_schema",
@@ -26,6 +27,7 @@ from synthdata.errors import DataError, SchemaError, SynthdataError
 from synthdata.schema import Schema, load_schema
 
 if TYPE_CHECKING:
+    from synthdata.gate import check_gate
     from synthdata.io import read_table
     from synthdata.pipeline import evaluate, run
     from synthdata.synthesizers import get_synthesizer
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "run": ("synthdata.pipeline", "run"),
     "evaluate": ("synthdata.pipeline", "evaluate"),
+    "check_gate": ("synthdata.gate", "check_gate"),
     "read_table": ("synthdata.io", "read_table"),
     "get_synthesizer": ("synthdata.synthesizers", "get_synthesizer"),
 }

@@ -155,6 +155,42 @@ def test_force_exports_and_records_the_override(tmp_path, strict_schema):
     assert json.loads((out / "manifest.json").read_text())["force"] is True
 
 
+@pytest.fixture()
+def leaky(monkeypatch):
+    """Register the planted leak (tests/leaky.py) for the duration of a test."""
+    from leaky import CopyTrain
+
+    from synthdata.synthesizers import REGISTRY
+
+    monkeypatch.setitem(REGISTRY, "copy_train", CopyTrain)
+    return "copy_train"
+
+
+def test_a_run_that_copies_train_exits_1_without_a_synthetic_file(tmp_path, schema_yaml,
+                                                                 leaky):
+    out = tmp_path / "leak"
+    result = _run(tmp_path, schema_yaml, out, "--synthesizer", leaky)
+    assert result.exit_code == 1, result.output
+    assert not list(out.glob("synthetic.*")) and not (out / "model").exists()
+    report = json.loads((out / "report.json").read_text())
+    failed = {f["check"] for f in report["gate"]["failures"]}
+    assert {"privacy.dcr_share", "privacy.exact_copy_excess", "privacy.mia_auc"} <= failed
+    assert all(f["message"] for f in report["gate"]["failures"])
+    assert "privacy.mia_auc" in (out / "report.html").read_text()
+    assert "verdict: FAILED" in result.output
+
+    forced = _run(tmp_path, schema_yaml, tmp_path / "leak_forced", "--synthesizer", leaky,
+                  "--force")
+    assert forced.exit_code == 0, forced.output
+    assert (tmp_path / "leak_forced" / "synthetic.csv").exists()
+    manifest = json.loads((tmp_path / "leak_forced" / "manifest.json").read_text())
+    assert manifest["force"] is True and manifest["gate"]["forced"] is True
+    assert "privacy.mia_auc" in manifest["gate"]["override"]["failures"]
+    assert "synthetic.csv" in manifest["outputs"]
+    page = (tmp_path / "leak_forced" / "report.html").read_text()
+    assert "Exported anyway with --force" in page
+
+
 def test_a_good_run_passes(tmp_path, schema_yaml):
     out = tmp_path / "good"
     result = _run(tmp_path, schema_yaml, out)
