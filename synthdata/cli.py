@@ -224,6 +224,100 @@ def evaluate(
 
 
 @app.command()
+def balance(
+    table: Annotated[Path, typer.Argument(help="CSV or Parquet table.")],
+    schema: Annotated[Path, typer.Option("--schema", help="Schema YAML (with a target).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    ratio: Annotated[
+        float | None,
+        typer.Option("--ratio", help="Minority/majority ratio to reach (default 1.0)."),
+    ] = None,
+    counts: Annotated[
+        str | None, typer.Option("--counts", help="Rows per class to reach: class=n,...")
+    ] = None,
+    synthesizer: SynthOpt = None,
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", help="Training epochs (ctgan, tvae).")
+    ] = None,
+    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda.")] = "auto",
+    seed: SeedOpt = 0,
+    fmt: Annotated[str, typer.Option("--format", help="parquet | csv.")] = "parquet",
+    no_indicator: Annotated[
+        bool, typer.Option("--no-indicator", help="Leave out the 'synthetic' column.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Export even if the gate fails (recorded).")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress messages.")] = False,
+) -> None:
+    """Add synthetic rows of the rare target classes; compare with SMOTE on the holdout."""
+    _setup_logging(quiet)
+    from synthdata.balance import parse_counts
+    from synthdata.pipeline import balance as balance_pipeline
+
+    result = _guard(
+        lambda: balance_pipeline(
+            table, schema, out_dir=out, ratio=ratio,
+            counts=parse_counts(counts) if counts is not None else None,
+            synthesizer=synthesizer, epochs=epochs, device=device, seed=seed, fmt=fmt,
+            indicator=not no_indicator, force=force, progress=not quiet))
+    typer.echo(f"outputs in {result.out_dir}/")
+    if result.synthetic_path is not None:
+        typer.echo(f"  balanced table    : {result.synthetic_path} ({len(result.synth)} rows)")
+    else:
+        typer.echo("  balanced table    : not written (the gate failed; see the verdict)")
+    typer.echo(f"  report            : {result.out_dir / 'report.html'} (and report.json)")
+    info = result.report["balance"]
+    typer.echo(f"  classes           : {info['class_counts_before']} -> "
+               f"{info['class_counts_after']} (ratio {info['ratio_after']:.3f})")
+    for cls, gen in info["generation"].items():
+        typer.echo(f"  generated {cls!s:<8}: {gen['rows']} rows at {gen['rows_per_second']} "
+                   f"rows/s ({gen['method']})")
+    typer.echo(f"  {info['verdict']}")
+    _figures(result.report)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def augment(
+    table: Annotated[Path, typer.Argument(help="CSV or Parquet table.")],
+    schema: Annotated[Path, typer.Option("--schema", help="Schema YAML for the table.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    rows: Annotated[int, typer.Option("--rows", help="Synthetic rows to add.")],
+    synthesizer: SynthOpt = None,
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", help="Training epochs (ctgan, tvae).")
+    ] = None,
+    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda.")] = "auto",
+    seed: SeedOpt = 0,
+    fmt: Annotated[str, typer.Option("--format", help="parquet | csv.")] = "parquet",
+    no_indicator: Annotated[
+        bool, typer.Option("--no-indicator", help="Leave out the 'synthetic' column.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Export even if the gate fails (recorded).")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress messages.")] = False,
+) -> None:
+    """Add ROWS synthetic rows drawn from the whole distribution to the train rows."""
+    _setup_logging(quiet)
+    from synthdata.pipeline import augment as augment_pipeline
+
+    result = _guard(
+        augment_pipeline, table, schema, out_dir=out, n_rows=rows, synthesizer=synthesizer,
+        epochs=epochs, device=device, seed=seed, fmt=fmt, indicator=not no_indicator,
+        force=force, progress=not quiet)
+    typer.echo(f"outputs in {result.out_dir}/")
+    if result.synthetic_path is not None:
+        typer.echo(f"  augmented table   : {result.synthetic_path} ({len(result.synth)} rows)")
+    else:
+        typer.echo("  augmented table   : not written (the gate failed; see the verdict)")
+    typer.echo(f"  report            : {result.out_dir / 'report.html'} (and report.json)")
+    _figures(result.report)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("synthdata-demo"),
     synthesizer: Annotated[

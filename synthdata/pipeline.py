@@ -21,7 +21,7 @@ import pandas as pd
 
 from synthdata.errors import DataError, ParameterError
 from synthdata.io import sha256_file
-from synthdata.schema import Schema, load_schema
+from synthdata.schema import ColumnKind, Schema, load_schema
 
 logger = logging.getLogger(__name__)
 
@@ -447,3 +447,257 @@ def evaluate(
         synth=tables["synth"],
         exit_code=0 if report["gate"]["passed"] else 1,
     )
+
+
+def balance(
+    table: str | Path | pd.DataFrame,
+    schema: str | Path | Schema,
+    *,
+    out_dir: str | Path,
+    ratio: float | None = None,
+    counts: dict[str, int] | None = None,
+    **options: Any,
+) -> RunResult:
+    """Add synthetic rows of the under-represented target classes; prove it on the holdout.
+
+    Writes ``balanced.parquet`` (or ``.csv``: the real train rows + the synthetic rows, column
+    ``synthetic`` marking which, modelled columns only), ``report.json`` / ``report.html``
+    (with a ``balance`` section: plan, generation throughput, comparison against SMOTE-NC and
+    class weights) and ``manifest.json``. The gate applies as for :func:`run`. ``options``:
+    synthesizer, epochs, device, seed, holdout, fmt, indicator, force, n_seeds, progress.
+
+    Raises:
+        SchemaError, DataError, ParameterError, DeviceError: bad input, before any fitting.
+    """
+    return _extend(table, schema, out_dir=out_dir, mode="balance", ratio=ratio, counts=counts,
+                   **options)
+
+
+def augment(
+    table: str | Path | pd.DataFrame,
+    schema: str | Path | Schema,
+    *,
+    out_dir: str | Path,
+    n_rows: int,
+    **options: Any,
+) -> RunResult:
+    """Add ``n_rows`` synthetic rows drawn from the whole distribution to the train rows.
+
+    Writes ``augmented.parquet`` (or ``.csv``; column ``synthetic`` marks the added rows),
+    ``report.json`` / ``report.html`` and ``manifest.json``; the gate applies as for
+    :func:`run`. ``options`` as for :func:`balance`.
+    """
+    if isinstance(n_rows, bool) or not isinstance(n_rows, int) or n_rows < 1:
+        raise ParameterError(f"The 'rows' parameter must be an int in [1, inf). Got {n_rows!r} "
+                             "instead.")
+    return _extend(table, schema, out_dir=out_dir, mode="augment", n_rows=n_rows, **options)
+
+
+def _extend(
+    table: str | Path | pd.DataFrame,
+    schema: str | Path | Schema,
+    *,
+    out_dir: str | Path,
+    mode: str,
+    n_rows: int | None = None,
+    ratio: float | None = None,
+    counts: dict[str, int] | None = None,
+    synthesizer: str | None = None,
+    epochs: int | None = None,
+    device: str = "auto",
+    seed: int = 0,
+    holdout: float | None = None,
+    fmt: str = "parquet",
+    indicator: bool = True,
+    force: bool = False,
+    n_seeds: int = 3,
+    progress: bool = False,
+) -> RunResult:
+    """balance (mode "balance") and augment (mode "augment"): one flow, two ways to add rows."""
+    from synthdata import __version__
+    from synthdata.balance import (
+        INDICATOR,
+        check_target,
+        compare_options,
+        plan_counts,
+        timed_generation,
+    )
+    from synthdata.io import atomic_write_json, atomic_write_text, read_table, write_table
+    from synthdata.metrics.bias import evaluate_bias
+    from synthdata.metrics.fidelity import evaluate_fidelity
+    from synthdata.metrics.privacy import evaluate_privacy
+    from synthdata.report import BiasSection, Report, RunInfo, Section, render_html
+    from synthdata.schema import category_text
+    from synthdata.split import split
+    from synthdata.synthesizers import REGISTRY, get_synthesizer, resolve_device
+
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    _check_options(fmt, holdout, None, epochs, seed)
+    if ratio is not None and counts is not None:
+        raise ParameterError("give --ratio or --counts, not both")
+    if ratio is not None and (isinstance(ratio, bool) or not isinstance(ratio, int | float)
+                              or not 0 < ratio <= 1):
+        raise ParameterError(f"The 'ratio' parameter (minority/majority) must be a float in "
+                             f"(0, 1]. Got {ratio!r} instead.")
+    if not isinstance(schema, Schema):
+        schema = load_schema(schema)
+    target = check_target(schema) if mode == "balance" else schema.target
+    name = synthesizer or schema.synthesizer.name
+    if name not in REGISTRY:
+        raise ParameterError(f"unknown synthesizer {name!r}; expected one of {', '.join(REGISTRY)}")
+    backend = REGISTRY[name]
+    epochs = epochs if epochs is not None else schema.synthesizer.epochs
+    kwargs = dict(schema.synthesizer.params)
+    if "epochs" in backend.params and epochs is not None:
+        kwargs["epochs"] = epochs
+    model = get_synthesizer(name, schema, device=device, seed=seed, **kwargs)
+    used_device = resolve_device(device) if backend.uses_torch else "cpu"
+    out_dir = Path(out_dir)
+    _check_out_dir(out_dir)
+    fraction = schema.split.holdout if holdout is None else float(holdout)
+    df = read_table(table, schema, holdout=fraction)
+    modelled = df[schema.modelled_columns]
+    train, held = split(modelled, schema, holdout=fraction, seed=seed)
+    plan = plan_counts(train, target, ratio=ratio, counts=counts) if mode == "balance" else {}
+    timings: dict[str, float] = {"read_and_split": round(time.perf_counter() - t0, 3)}
+    logger.info("balance plan: add %s", plan or "nothing (already balanced)")
+
+    t = time.perf_counter()
+    logger.info("fitting %s on %d rows (device %s)", name, len(train), used_device)
+    model.fit(train, progress=progress)
+    timings["fit"] = round(time.perf_counter() - t, 3)
+    t = time.perf_counter()
+    if mode == "balance":
+        assert target is not None
+        values = {category_text(v): (bool(v) if schema.columns[target].kind == ColumnKind.boolean
+                                     else v) for v in train[target].dropna().unique()}
+        synth, generation = timed_generation(model, target, plan, seed, values)
+        # scores of the synthetic part against real rows of the same classes
+        classes = set(plan)
+        same = train[train[target].map(lambda v: pd.notna(v) and category_text(v) in classes)]
+        same_held = held[held[target].map(lambda v: pd.notna(v) and category_text(v) in classes)]
+    else:
+        assert n_rows is not None
+        synth = model.sample(n_rows, seed=seed)
+        seconds = time.perf_counter() - t
+        generation = {"(all)": {"rows": n_rows, "seconds": round(seconds, 4),
+                                "rows_per_second": round(n_rows / seconds, 1) if seconds else None,
+                                "drawn": n_rows, "method": "unconditional"}}
+        same, same_held = train, held
+    timings["generate"] = round(time.perf_counter() - t, 3)
+    label = "balanced" if mode == "balance" else "augmented"
+    notes = [f"{label}.* holds the modelled columns only: PII and free-text columns are left "
+             "out, so real and invented people are never mixed in one row"]
+    fidelity: dict[str, Any] = {}
+    privacy: dict[str, Any] = {}
+    bias: dict[str, Any] = {}
+    if len(synth):
+        t = time.perf_counter()
+        logger.info("scoring the synthetic part (fidelity, privacy, bias)")
+        fidelity = evaluate_fidelity(same, synth, same_held, schema, seed=seed)
+        privacy = evaluate_privacy(same, synth, same_held, schema, seed=seed)
+        bias = evaluate_bias(same, synth, same_held, schema, seed=seed)
+        notes.extend(bias.pop("notes"))
+        timings["score"] = round(time.perf_counter() - t, 3)
+
+    def draw(k: int) -> pd.DataFrame:
+        return synth if k == 0 else timed_generation(model, target, plan, seed + 7919 * k,
+                                                     values)[0]
+
+    comparison: list[dict[str, Any]] = []
+    verdict = None
+    if mode == "balance":
+        t = time.perf_counter()
+        logger.info("comparing real / real+synthetic / real+SMOTE / class weights on the "
+                    "holdout")
+        comparison, verdict = compare_options(train, held, schema, draw, plan, n_seeds=n_seeds)
+        timings["compare"] = round(time.perf_counter() - t, 3)
+    if mode == "balance" and name == "tvae":
+        notes.append("tvae has no conditional generation: minority rows came from reject "
+                     "sampling (unconditional draws, matching rows kept)")
+
+    report = Report(
+        synthdata_version=__version__,
+        run=RunInfo(
+            command=mode, table="DataFrame" if isinstance(table, pd.DataFrame)
+            else str(table), schema_name=schema.name, synthesizer=name,
+            params=model.params_, seed=seed, device=model.device_, holdout_fraction=fraction,
+            n_rows_input=len(df), n_rows_train=len(train), n_rows_holdout=len(held),
+            n_rows_synthetic=len(synth), format=fmt,
+            started_at=started.isoformat(timespec="seconds"),
+            duration_seconds=round(time.perf_counter() - t0, 3)),
+        fidelity=Section(**fidelity) if fidelity else Section(),
+        privacy=Section(**privacy) if privacy else None,
+        bias=BiasSection(**bias) if bias else None,
+        notes=notes,
+    ).to_json_dict()
+    if mode == "augment":
+        report["augment"] = {"n_rows_added": len(synth), "generation": generation}
+    else:
+        _balance_section(report, train, target, ratio, counts, plan, generation, comparison,
+                         verdict, n_seeds)
+    gate = _gate(report, schema, force)
+    report["gate"] = gate
+    export = gate["passed"] or force
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "manifest.json").unlink(missing_ok=True)
+    for other in FORMATS:
+        stale = out_dir / f"{label}.{other}"
+        if (other != fmt or not export) and stale.exists():
+            stale.unlink()
+    outputs: dict[str, str] = {}
+    balanced_path: Path | None = None
+    balanced = pd.concat([train.assign(**{INDICATOR: False}), synth.assign(**{INDICATOR: True})],
+                         ignore_index=True)
+    if not indicator:
+        balanced = balanced.drop(columns=[INDICATOR])
+    if export:
+        balanced_path = write_table(balanced, out_dir / f"{label}.{fmt}", fmt=fmt)
+        outputs[balanced_path.name] = sha256_file(balanced_path)
+    atomic_write_json(out_dir / "report.json", report)
+    atomic_write_text(out_dir / "report.html", render_html(report))
+    for written in ("report.json", "report.html"):
+        outputs[written] = sha256_file(out_dir / written)
+    from synthdata.synthesizers.base import package_versions
+
+    manifest = {
+        "synthdata_version": __version__, "command": mode,
+        "created_at": started.isoformat(timespec="seconds"),
+        "input": {"table": report["run"]["table"],
+                  "sha256": None if isinstance(table, pd.DataFrame) else sha256_file(
+                      Path(table)), "n_rows": len(df)},
+        "schema": schema.model_dump(mode="json"), "synthesizer": name,
+        "params": model.params_, "seed": seed,
+        "device": {"requested": device, "used": used_device}, "holdout_fraction": fraction,
+        "force": force, "gate": gate, "exported": export, "timings_seconds": timings,
+        "versions": package_versions(), "outputs": dict(sorted(outputs.items())),
+    }
+    atomic_write_json(out_dir / "manifest.json", manifest)
+    return RunResult(out_dir=out_dir, synthetic_path=balanced_path, report=report,
+                     manifest=manifest, synth=balanced, exit_code=0 if export else 1)
+
+
+def _balance_section(report: dict[str, Any], train: pd.DataFrame, target: str | None,
+                     ratio: float | None, counts: dict[str, int] | None, plan: dict[str, int],
+                     generation: dict[str, Any], comparison: list[dict[str, Any]],
+                     verdict: str | None, n_seeds: int) -> None:
+    from synthdata.schema import category_text
+
+    assert target is not None
+    have = train[target].dropna().map(category_text).value_counts()
+    after = have.add(pd.Series(plan, dtype="int64"), fill_value=0)
+    report["balance"] = {
+        "target": target,
+        "ratio": ratio if counts is None else None,
+        "counts_requested": counts,
+        "plan": plan,
+        "class_counts_before": {str(k): int(v) for k, v in have.items()},
+        "class_counts_after": {str(k): int(v) for k, v in after.items()},
+        "ratio_after": float(after.min() / after.max()) if len(after) else None,
+        "generation": generation,
+        "comparison": comparison,
+        "verdict": verdict,
+        "n_seeds": n_seeds,
+    }

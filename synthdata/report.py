@@ -242,6 +242,7 @@ def render_html(report: dict[str, Any]) -> str:
                          f"{_e(', '.join(gate['skipped']))}.</p>")
     for note in report.get("notes") or []:
         parts.append(f"<p class='muted'>Note: {_e(note)}</p>")
+    parts.append(_balance_html(report.get("balance") or {}))
     parts.append(_fidelity_html(report.get("fidelity") or {}))
     parts.append(_privacy_html(report.get("privacy") or {}))
     parts.append(_bias_html(report.get("bias") or {}))
@@ -382,4 +383,35 @@ def _bias_html(section: dict[str, Any]) -> str:
         out.append("<p class='muted'>Skipped as too small: " + "; ".join(
             f"{_e(s['column'])}={_e(s['group'])} ({_e(s.get('n_real', s.get('n_holdout')))} "
             "rows)" for s in section["skipped"][:30]) + "</p>")
+    return "".join(out)
+
+
+def _balance_html(section: dict[str, Any]) -> str:
+    if not section:
+        return ""
+    out = ["<h2>Balance: did the synthetic rows help a model?</h2>",
+           f"<p>Target {_e(section.get('target'))}: class counts "
+           f"{_e(section.get('class_counts_before'))} → {_e(section.get('class_counts_after'))}"
+           f" (minority/majority {_num(section.get('ratio_after'))}).</p>"]
+    gen = section.get("generation") or {}
+    if gen:
+        out.append(_table(["class", "rows", "seconds", "rows/s", "drawn", "method"], [
+            [_e(c), _num(g.get("rows")), _num(g.get("seconds")), _num(g.get("rows_per_second"),
+                                                                      1),
+             _num(g.get("drawn")), _e(g.get("method"))] for c, g in gen.items()]))
+    rows = section.get("comparison") or []
+    if rows:
+        out.append("<p>Models trained on each option, tested on the real holdout (minority "
+                   "class; mean ± standard deviation over seeds):</p>")
+        body = []
+        for r in rows:
+            for model in ("hgb", "logreg"):
+                m = r.get(model) or {}
+                body.append([_e(r["option"]), _e(model)] + [
+                    f"{_num(m[k]['mean'])} ± {_num(m[k]['std'])}" if m.get(k) else "n/a"
+                    for k in ("recall", "precision", "f1", "pr_auc", "roc_auc")])
+        out.append(_table(["option", "model", "recall", "precision", "F1", "PR-AUC",
+                           "ROC-AUC"], body))
+    if section.get("verdict"):
+        out.append(f"<p><b>In plain words:</b> {_e(section['verdict'])}</p>")
     return "".join(out)

@@ -26,14 +26,16 @@ from synthdata.errors import (
     ModelFileError,
     NotFittedError,
     ParameterError,
+    SynthdataError,
     UntrustedModelError,
 )
 from synthdata.io import sha256_file
-from synthdata.schema import ColumnKind, Schema, schema_from_dict
+from synthdata.schema import ColumnKind, Schema, category_text, schema_from_dict
 
 logger = logging.getLogger(__name__)
 
 DEVICES = ("auto", "cpu", "cuda")
+MAX_CONDITIONAL_ROUNDS = 200
 MAX_SEED = 2**32 - 1  # numpy's limit
 MODEL_FORMAT = "synthdata-model"
 MODEL_FORMAT_VERSION = 1
@@ -389,6 +391,66 @@ class Synthesizer:
         if isinstance(sampled, dict):
             sampled = next(iter(sampled.values()))
         return conform_output(sampled, self.schema)
+
+    # -- conditional sampling --
+    conditional_method: ClassVar[str] = "reject sampling"
+    conditional_overdraw: ClassVar[float] = 2.0  # rows drawn per row still needed
+
+    def sample_where(self, n_rows: int, conditions: dict[str, Any], *,
+                     seed: int | None = None) -> pd.DataFrame:
+        """``n_rows`` synthetic rows whose ``conditions`` columns hold the given values.
+
+        Backends override :meth:`_draw_where` with real conditional generation (the Gaussian
+        copula conditions analytically, CTGAN feeds its conditional vector); the fallback
+        samples unconditionally and keeps matching rows (reject sampling), logging progress.
+        Raises SynthdataError when the model (almost) never produces the requested values.
+        """
+        self._check_fitted("sample_where")
+        unknown = [c for c in conditions if c not in self.schema.modelled_columns]
+        if unknown:
+            raise ParameterError(
+                f"conditions name column(s) {', '.join(map(repr, unknown))} that the model "
+                f"does not generate; use some of {', '.join(self.schema.modelled_columns)}")
+        seed = self.seed if seed is None else seed
+        wanted = {c: category_text(v) for c, v in conditions.items()}
+        kept: list[pd.DataFrame] = []
+        found = drawn = 0
+        rounds = 0
+        while found < n_rows:
+            batch = max(math.ceil(self.conditional_overdraw * (n_rows - found)), 10)
+            with seeded(seed + rounds), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                rows = self._draw_where(batch, conditions, seed + rounds)
+            if isinstance(rows, dict):  # SDV answers {table_name: rows}
+                rows = next(iter(rows.values()))
+            rows = conform_output(rows, self.schema)
+            drawn += len(rows)
+            match = np.ones(len(rows), dtype=bool)
+            for column, value in wanted.items():
+                match &= rows[column].map(
+                    lambda v, value=value: pd.notna(v) and category_text(v) == value
+                ).to_numpy(bool)
+            kept.append(rows[match])
+            found += int(match.sum())
+            rounds += 1
+            logger.info("conditional sampling (%s): %d of %d rows matching %s (%d drawn)",
+                        self.conditional_method, min(found, n_rows), n_rows, wanted, drawn)
+            if rounds >= MAX_CONDITIONAL_ROUNDS or (rounds >= 5 and found == 0):
+                raise SynthdataError(
+                    f"{self.name} produced {found} of {n_rows} rows with {wanted} after "
+                    f"{drawn} draws; the model almost never generates these values. Train "
+                    "longer, ask for fewer rows, or use gaussian_copula or ctgan, which "
+                    "condition directly")
+        out = pd.concat(kept, ignore_index=True).iloc[:n_rows].reset_index(drop=True)
+        self.last_conditional_draws_ = drawn
+        return out
+
+    def _draw_where(self, n_rows: int, conditions: dict[str, Any], seed: int) -> pd.DataFrame:
+        """Rows in SDV's format; the default draws unconditionally (filtered by the caller)."""
+        model = self.model_
+        model.reset_sampling()
+        model._set_random_state(int(seed))
+        return model.sample(num_rows=int(n_rows))
 
     # -- persistence --
     def save(self, path: str | Path) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from synthdata.errors import ParameterError
+from synthdata.schema import ColumnKind
 from synthdata.synthesizers.base import Param, Synthesizer, float_in, int_in, int_tuple, is_bool
 
 
@@ -49,6 +50,28 @@ class CTGAN(Synthesizer):
         kwargs["generator_dim"] = tuple(kwargs["generator_dim"])
         kwargs["discriminator_dim"] = tuple(kwargs["discriminator_dim"])
         return CTGANSynthesizer(metadata, enable_gpu=device == "cuda", verbose=False, **kwargs)
+
+    conditional_method = "CTGAN conditional vector"
+    conditional_overdraw = 1.5
+
+    def _draw_where(self, n_rows: int, conditions: dict[str, Any], seed: int) -> Any:
+        """Feed the condition through CTGAN's conditional vector (not SDV's reject sampling).
+
+        CTGAN trains its generator to produce the category named in the conditional vector,
+        so most rows match; the caller still filters, since the vector steers rather than
+        forces. One discrete column can be conditioned this way; others fall back.
+        """
+        model = self.model_
+        discrete = [c for c in conditions if self.schema.columns[c].kind in (
+            ColumnKind.categorical, ColumnKind.boolean, ColumnKind.ordinal)]
+        if len(discrete) != 1 or len(conditions) != 1:
+            return super()._draw_where(n_rows, conditions, seed)
+        column = discrete[0]
+        value = conditions[column]
+        model.reset_sampling()
+        model._set_random_state(int(seed))
+        raw = model._model.sample(int(n_rows), condition_column=column, condition_value=value)
+        return model._data_processor.reverse_transform(raw)
 
     def _place(self, model: Any, device: str) -> None:
         import torch

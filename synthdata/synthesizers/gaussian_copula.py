@@ -45,3 +45,23 @@ class GaussianCopula(Synthesizer):
         from sdv.single_table import GaussianCopulaSynthesizer
 
         return GaussianCopulaSynthesizer(metadata, **params)
+
+    conditional_method = "Gaussian copula conditioned analytically"
+    conditional_overdraw = 1.0
+
+    def _draw_where(self, n_rows: int, conditions: dict[str, Any], seed: int) -> Any:
+        """SDV conditions the copula's multivariate normal on the transformed values."""
+        import functools
+        from unittest import mock
+
+        import tqdm
+        from sdv.sampling import Condition
+
+        model = self.model_
+        model.reset_sampling()
+        model._set_random_state(int(seed))
+        # SDV draws its own progress bar here; the library stays silent (the caller logs)
+        with mock.patch.object(tqdm, "tqdm", functools.partial(tqdm.tqdm, disable=True)):
+            return model.sample_from_conditions(
+                [Condition(num_rows=int(n_rows), column_values=dict(conditions))],
+                max_tries_per_batch=20)
