@@ -318,6 +318,51 @@ def augment(
 
 
 @app.command()
+def sample(
+    model: Annotated[Path, typer.Option("--model", help="DIR/model folder saved by run.")],
+    rows: Annotated[int, typer.Option("--rows", help="Rows to sample.")],
+    out: Annotated[Path, typer.Option("--out", help="Output file (.parquet or .csv).")],
+    where: Annotated[
+        list[str] | None,
+        typer.Option("--where", help="Condition col=value (repeatable; categorical, ordinal "
+                                     "or boolean columns)."),
+    ] = None,
+    seed: SeedOpt = 0,
+    force: Annotated[
+        bool, typer.Option("--force", help="Sample even if the model's run failed its gate.")
+    ] = False,
+    trust: Annotated[
+        bool, typer.Option("--trust", help="Load a model folder not signed for this user "
+                                           "(unpickling runs code: only if you know its "
+                                           "source).")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress messages.")] = False,
+) -> None:
+    """Sample again from a saved model, optionally conditioned (--where col=value)."""
+    _setup_logging(quiet)
+    from synthdata.errors import ParameterError
+    from synthdata.pipeline import sample_model
+
+    conditions: dict[str, str] = {}
+    for item in where or []:
+        column, sep, value = item.partition("=")
+        if not sep or not column:
+            _fail(ParameterError(f"--where: expected col=value, found {item!r}; e.g. "
+                                 "--where churned=true"))
+        conditions[column.strip()] = value.strip()
+    result = _guard(sample_model, model, n_rows=rows, out=out, where=conditions, seed=seed,
+                    force=force, trust=trust)
+    if result.exit_code == 1:
+        failed = ", ".join(f["check"] for f in result.report["gate"].get("failures", []))
+        typer.echo(f"refused: the run that made this model failed its gate ({failed}); "
+                   "pass --force to sample anyway (recorded)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"wrote {result.synthetic_path} ({len(result.synth)} rows) and "
+               f"{result.synthetic_path.name}.manifest.json")
+    raise typer.Exit(0)
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("synthdata-demo"),
     synthesizer: Annotated[

@@ -261,3 +261,59 @@ def write_table(
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+# ---- manifest signatures ----------------------------------------------------------------------
+# A run signs its manifest with a key kept in the user's config folder, so `synthdata sample`
+# can tell a model folder this user's synthdata wrote from a foreign or edited one before it
+# unpickles anything (unpickling runs code).
+KEY_ENV = "SYNTHDATA_CONFIG_DIR"
+
+
+def _key_path() -> Path:
+    base = os.environ.get(KEY_ENV) or os.path.join(
+        os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config"),
+        "synthdata")
+    return Path(base) / "manifest.key"
+
+
+def _manifest_key(create: bool) -> bytes | None:
+    import secrets
+
+    path = _key_path()
+    if path.is_file():
+        return path.read_bytes()
+    if not create:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # private to this user
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key)
+    return key
+
+
+def _canonical(manifest: dict[str, Any]) -> bytes:
+    body = {k: v for k, v in manifest.items() if k != "signature"}
+    return json.dumps(body, sort_keys=True, default=str, separators=(",", ":")).encode()
+
+
+def sign_manifest(manifest: dict[str, Any]) -> str:
+    """HMAC-SHA256 of the manifest (without its signature) under this user's key."""
+    import hmac
+
+    key = _manifest_key(create=True)
+    assert key is not None
+    return hmac.new(key, _canonical(manifest), hashlib.sha256).hexdigest()
+
+
+def manifest_is_ours(manifest: dict[str, Any]) -> bool:
+    """True when the manifest carries a valid signature made with this user's key."""
+    import hmac
+
+    key = _manifest_key(create=False)
+    signature = manifest.get("signature")
+    if key is None or not isinstance(signature, str):
+        return False
+    expected = hmac.new(key, _canonical(manifest), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 # torch and scikit-learn each bring their own OpenMP runtime; an idle runtime's threads spin
 # for GOMP_SPINCOUNT iterations and, on 2 cores, starve the other one (HistGradientBoosting ran
 # 3-4x slower after torch had run). Set before either library loads; synthdata.cli does the same.
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+# runs sign their manifest with a per-user key; keep the tests' key out of the real home
+os.environ.setdefault("SYNTHDATA_CONFIG_DIR", tempfile.mkdtemp(prefix="synthdata-config-"))
 
 from pathlib import Path  # noqa: E402
 
