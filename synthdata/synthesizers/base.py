@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 DEVICES = ("auto", "cpu", "cuda")
 MAX_CONDITIONAL_ROUNDS = 200
+MAX_CONDITIONAL_BATCH = 1_000_000
 MAX_SEED = 2**32 - 1  # numpy's limit
 MODEL_FORMAT = "synthdata-model"
 MODEL_FORMAT_VERSION = 1
@@ -417,14 +418,20 @@ class Synthesizer:
         found = drawn = 0
         rounds = 0
         while found < n_rows:
-            batch = max(math.ceil(self.conditional_overdraw * (n_rows - found)), 10)
+            # draw for the match rate seen so far (a prior of 1/overdraw before any draw), so a
+            # rare class costs a few large batches, not many small ones
+            rate = found / drawn if drawn else 1.0 / self.conditional_overdraw
+            batch = min(max(math.ceil(1.1 * (n_rows - found) / max(rate, 1e-3)), 50),
+                        MAX_CONDITIONAL_BATCH)
             with seeded(seed + rounds), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 rows = self._draw_where(batch, conditions, seed + rounds)
             if isinstance(rows, dict):  # SDV answers {table_name: rows}
                 rows = next(iter(rows.values()))
             rows = conform_output(rows, self.schema)
-            drawn += len(rows)
+            # a backend that filtered its raw draws says how many it drew
+            drawn += getattr(self, "_batch_drawn", None) or len(rows)
+            self._batch_drawn = None
             match = np.ones(len(rows), dtype=bool)
             for column, value in wanted.items():
                 match &= rows[column].map(

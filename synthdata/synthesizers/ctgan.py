@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from synthdata.errors import ParameterError
-from synthdata.schema import ColumnKind
+from synthdata.schema import ColumnKind, category_text
 from synthdata.synthesizers.base import Param, Synthesizer, float_in, int_in, int_tuple, is_bool
 
 
@@ -71,6 +71,10 @@ class CTGAN(Synthesizer):
         model.reset_sampling()
         model._set_random_state(int(seed))
         raw = model._model.sample(int(n_rows), condition_column=column, condition_value=value)
+        self._batch_drawn = len(raw)
+        # the column reaches CTGAN untransformed: drop non-matching rows before the (costly)
+        # reverse transform rather than after
+        raw = raw[raw[column].map(lambda v: category_text(v) == category_text(value))]
         return model._data_processor.reverse_transform(raw)
 
     def _place(self, model: Any, device: str) -> None:
