@@ -89,6 +89,18 @@ SynthOpt = Annotated[
     str | None,
     typer.Option("--synthesizer", help="gaussian_copula | ctgan | tvae (default: the schema's)."),
 ]
+EpochsOpt = Annotated[
+    int | None, typer.Option("--epochs", help="Training epochs (ctgan, tvae).")
+]
+DeviceOpt = Annotated[str, typer.Option("--device", help="auto | cpu | cuda.")]
+FormatOpt = Annotated[str, typer.Option("--format", help="parquet | csv.")]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Export even if the gate fails (recorded).")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress messages.")]
+NoIndicatorOpt = Annotated[
+    bool, typer.Option("--no-indicator", help="Leave out the 'synthetic' column.")
+]
 SeedOpt = Annotated[
     int, typer.Option("--seed", help="Seed for split, fit and sample.", min=0, max=2**32 - 1)
 ]
@@ -105,6 +117,17 @@ def _summary(result) -> None:  # type: ignore[no-untyped-def]
     if result.synthetic_path is not None:
         typer.echo(f"  model             : {result.out_dir / 'model'}/")
     _figures(result.report)
+
+
+def _extended_summary(result, label: str) -> None:  # type: ignore[no-untyped-def]
+    typer.echo(f"outputs in {result.out_dir}/")
+    if result.synthetic_path is not None:
+        typer.echo(f"  {label} table{' ' * (10 - len(label))}: {result.synthetic_path} "
+                   f"({len(result.synth)} rows)")
+    else:
+        typer.echo(f"  {label} table{' ' * (10 - len(label))}: not written (the gate failed; "
+                   "see the verdict)")
+    typer.echo(f"  report            : {result.out_dir / 'report.html'} (and report.json)")
 
 
 def _figures(report: dict) -> None:  # type: ignore[type-arg]
@@ -174,19 +197,15 @@ def run(
     rows: Annotated[
         int | None, typer.Option("--rows", help="Synthetic rows (default: as many as train).")
     ] = None,
-    epochs: Annotated[
-        int | None, typer.Option("--epochs", help="Training epochs (ctgan, tvae).")
-    ] = None,
-    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda.")] = "auto",
+    epochs: EpochsOpt = None,
+    device: DeviceOpt = "auto",
     seed: SeedOpt = 0,
     holdout: Annotated[
         float | None, typer.Option("--holdout", help="Holdout fraction (default: schema, 0.2).")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="parquet | csv.")] = "parquet",
-    force: Annotated[
-        bool, typer.Option("--force", help="Export even if the gate fails (recorded).")
-    ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress messages.")] = False,
+    fmt: FormatOpt = "parquet",
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Fit a synthesizer on TABLE, sample, score, and write the outputs to --out."""
     _setup_logging(quiet)
@@ -211,7 +230,7 @@ def evaluate(
     schema: Annotated[Path, typer.Option("--schema", help="Schema YAML of the table.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder for report.json.")],
     seed: SeedOpt = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress messages.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Score a synthetic table (from synthdata or any other tool) against train and holdout."""
     _setup_logging(quiet)
@@ -236,19 +255,13 @@ def balance(
         str | None, typer.Option("--counts", help="Rows per class to reach: class=n,...")
     ] = None,
     synthesizer: SynthOpt = None,
-    epochs: Annotated[
-        int | None, typer.Option("--epochs", help="Training epochs (ctgan, tvae).")
-    ] = None,
-    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda.")] = "auto",
+    epochs: EpochsOpt = None,
+    device: DeviceOpt = "auto",
     seed: SeedOpt = 0,
-    fmt: Annotated[str, typer.Option("--format", help="parquet | csv.")] = "parquet",
-    no_indicator: Annotated[
-        bool, typer.Option("--no-indicator", help="Leave out the 'synthetic' column.")
-    ] = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="Export even if the gate fails (recorded).")
-    ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress messages.")] = False,
+    fmt: FormatOpt = "parquet",
+    no_indicator: NoIndicatorOpt = False,
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Add synthetic rows of the rare target classes; compare with SMOTE on the holdout."""
     _setup_logging(quiet)
@@ -261,12 +274,7 @@ def balance(
             counts=parse_counts(counts) if counts is not None else None,
             synthesizer=synthesizer, epochs=epochs, device=device, seed=seed, fmt=fmt,
             indicator=not no_indicator, force=force, progress=not quiet))
-    typer.echo(f"outputs in {result.out_dir}/")
-    if result.synthetic_path is not None:
-        typer.echo(f"  balanced table    : {result.synthetic_path} ({len(result.synth)} rows)")
-    else:
-        typer.echo("  balanced table    : not written (the gate failed; see the verdict)")
-    typer.echo(f"  report            : {result.out_dir / 'report.html'} (and report.json)")
+    _extended_summary(result, "balanced")
     info = result.report["balance"]
     typer.echo(f"  classes           : {info['class_counts_before']} -> "
                f"{info['class_counts_after']} (ratio {info['ratio_after']:.3f})")
@@ -285,19 +293,13 @@ def augment(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     rows: Annotated[int, typer.Option("--rows", help="Synthetic rows to add.")],
     synthesizer: SynthOpt = None,
-    epochs: Annotated[
-        int | None, typer.Option("--epochs", help="Training epochs (ctgan, tvae).")
-    ] = None,
-    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda.")] = "auto",
+    epochs: EpochsOpt = None,
+    device: DeviceOpt = "auto",
     seed: SeedOpt = 0,
-    fmt: Annotated[str, typer.Option("--format", help="parquet | csv.")] = "parquet",
-    no_indicator: Annotated[
-        bool, typer.Option("--no-indicator", help="Leave out the 'synthetic' column.")
-    ] = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="Export even if the gate fails (recorded).")
-    ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress messages.")] = False,
+    fmt: FormatOpt = "parquet",
+    no_indicator: NoIndicatorOpt = False,
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Add ROWS synthetic rows drawn from the whole distribution to the train rows."""
     _setup_logging(quiet)
@@ -307,12 +309,7 @@ def augment(
         augment_pipeline, table, schema, out_dir=out, n_rows=rows, synthesizer=synthesizer,
         epochs=epochs, device=device, seed=seed, fmt=fmt, indicator=not no_indicator,
         force=force, progress=not quiet)
-    typer.echo(f"outputs in {result.out_dir}/")
-    if result.synthetic_path is not None:
-        typer.echo(f"  augmented table   : {result.synthetic_path} ({len(result.synth)} rows)")
-    else:
-        typer.echo("  augmented table   : not written (the gate failed; see the verdict)")
-    typer.echo(f"  report            : {result.out_dir / 'report.html'} (and report.json)")
+    _extended_summary(result, "augmented")
     _figures(result.report)
     raise typer.Exit(result.exit_code)
 
@@ -336,7 +333,7 @@ def sample(
                                            "(unpickling runs code: only if you know its "
                                            "source).")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress messages.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Sample again from a saved model, optionally conditioned (--where col=value)."""
     _setup_logging(quiet)
@@ -369,10 +366,8 @@ def demo(
         str, typer.Option("--synthesizer", help="gaussian_copula | ctgan | tvae.")
     ] = "gaussian_copula",
     seed: SeedOpt = 0,
-    epochs: Annotated[
-        int | None, typer.Option("--epochs", help="Training epochs (ctgan, tvae).")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress messages.")] = False,
+    epochs: EpochsOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Run the whole pipeline on the built-in demo table."""
     _setup_logging(quiet)

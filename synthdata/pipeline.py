@@ -121,12 +121,12 @@ def run(
             fitting and before anything is written.
     """
     from synthdata import __version__
-    from synthdata.io import atomic_write_json, atomic_write_text, read_table, write_table
+    from synthdata.io import atomic_write_json, read_table, write_table
     from synthdata.metrics.bias import evaluate_bias
     from synthdata.metrics.fidelity import evaluate_fidelity
     from synthdata.metrics.privacy import evaluate_privacy
     from synthdata.pii import fill_pii, pii_report
-    from synthdata.report import BiasSection, Report, RunInfo, Section, render_html
+    from synthdata.report import BiasSection, Report, RunInfo, Section
     from synthdata.split import split
     from synthdata.synthesizers import REGISTRY, get_synthesizer, resolve_device
 
@@ -232,14 +232,7 @@ def run(
     report["gate"] = gate
     export = gate["passed"] or force
 
-    # manifest.json is written last and removed first: a folder without it holds an
-    # incomplete set (each file in it is still whole: every write is temp file + rename)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "manifest.json").unlink(missing_ok=True)
-    for other in FORMATS:
-        stale = out_dir / f"synthetic.{other}"
-        if (other != fmt or not export) and stale.exists():
-            stale.unlink()  # a previous run's export would not match this report
+    _start_outputs(out_dir, "synthetic", fmt, export)
     synthetic_path: Path | None = None
     outputs: dict[str, str] = {}
     if export:
@@ -250,10 +243,7 @@ def run(
         outputs.update({f"model/{k}": v for k, v in _sha256_dir(model_dir).items()})
     elif (out_dir / "model").exists():
         shutil.rmtree(out_dir / "model")  # a previous run's model: not this report's
-    atomic_write_json(out_dir / "report.json", report)
-    atomic_write_text(out_dir / "report.html", render_html(report))
-    for written in ("report.json", "report.html"):
-        outputs[written] = sha256_file(out_dir / written)
+    _write_reports(out_dir, report, outputs)
     t = lap("write_outputs", t)
 
     from synthdata.synthesizers.base import package_versions
@@ -292,6 +282,28 @@ def run(
         synth=synth,
         exit_code=0 if export else 1,
     )
+
+
+def _start_outputs(out_dir: Path, stem: str, fmt: str, export: bool) -> None:
+    """Remove the manifest first and any export this run does not (re)write."""
+    # manifest.json is written last and removed first: a folder without it holds an
+    # incomplete set (each file in it is still whole: every write is temp file + rename)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "manifest.json").unlink(missing_ok=True)
+    for other in FORMATS:
+        stale = out_dir / f"{stem}.{other}"
+        if (other != fmt or not export) and stale.exists():
+            stale.unlink()  # a previous run's export would not match this report
+
+
+def _write_reports(out_dir: Path, report: dict[str, Any], outputs: dict[str, str]) -> None:
+    from synthdata.io import atomic_write_json, atomic_write_text
+    from synthdata.report import render_html
+
+    atomic_write_json(out_dir / "report.json", report)
+    atomic_write_text(out_dir / "report.html", render_html(report))
+    for written in ("report.json", "report.html"):
+        outputs[written] = sha256_file(out_dir / written)
 
 
 def _gate(report: dict[str, Any], schema: Schema, force: bool) -> dict[str, Any]:
@@ -526,11 +538,11 @@ def _extend(
         plan_counts,
         timed_generation,
     )
-    from synthdata.io import atomic_write_json, atomic_write_text, read_table, write_table
+    from synthdata.io import atomic_write_json, read_table, write_table
     from synthdata.metrics.bias import evaluate_bias
     from synthdata.metrics.fidelity import evaluate_fidelity
     from synthdata.metrics.privacy import evaluate_privacy
-    from synthdata.report import BiasSection, Report, RunInfo, Section, render_html
+    from synthdata.report import BiasSection, Report, RunInfo, Section
     from synthdata.schema import category_text
     from synthdata.split import split
     from synthdata.synthesizers import REGISTRY, get_synthesizer, resolve_device
@@ -645,12 +657,7 @@ def _extend(
     report["gate"] = gate
     export = gate["passed"] or force
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "manifest.json").unlink(missing_ok=True)
-    for other in FORMATS:
-        stale = out_dir / f"{label}.{other}"
-        if (other != fmt or not export) and stale.exists():
-            stale.unlink()
+    _start_outputs(out_dir, label, fmt, export)
     outputs: dict[str, str] = {}
     balanced_path: Path | None = None
     balanced = pd.concat([train.assign(**{INDICATOR: False}), synth.assign(**{INDICATOR: True})],
@@ -660,10 +667,7 @@ def _extend(
     if export:
         balanced_path = write_table(balanced, out_dir / f"{label}.{fmt}", fmt=fmt)
         outputs[balanced_path.name] = sha256_file(balanced_path)
-    atomic_write_json(out_dir / "report.json", report)
-    atomic_write_text(out_dir / "report.html", render_html(report))
-    for written in ("report.json", "report.html"):
-        outputs[written] = sha256_file(out_dir / written)
+    _write_reports(out_dir, report, outputs)
     from synthdata.synthesizers.base import package_versions
 
     manifest = {
