@@ -222,7 +222,9 @@ def conform_output(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
             out[name] = pd.to_datetime(col, errors="coerce")
         else:
             text = col.astype(object)
-            out[name] = text.where(text.isna(), text.astype(str)).where(col.notna(), None)
+            if pd.api.types.infer_dtype(text, skipna=True) not in ("string", "empty"):
+                text = text.where(text.isna(), text.astype(str))
+            out[name] = text.where(col.notna(), None)
     return pd.DataFrame(out)
 
 
@@ -240,6 +242,11 @@ def package_versions() -> dict[str, str]:
 
 
 # ---- the synthesizer ---------------------------------------------------------------------
+
+def matching_values(column: pd.Series, text: str) -> list[Any]:
+    """The distinct values of ``column`` that are the category ``text`` (see category_text)."""
+    return [v for v in column.dropna().unique() if category_text(v) == text]
+
 class Synthesizer:
     """Fit on a training table described by a :class:`Schema`; sample synthetic rows.
 
@@ -396,6 +403,8 @@ class Synthesizer:
     # -- conditional sampling --
     conditional_method: ClassVar[str] = "reject sampling"
     conditional_overdraw: ClassVar[float] = 2.0  # rows drawn per row still needed
+    # True when _draw_where(n) itself returns n matching rows (drawing as many as it needs)
+    conditional_exact: ClassVar[bool] = False
 
     def sample_where(self, n_rows: int, conditions: dict[str, Any], *,
                      seed: int | None = None) -> pd.DataFrame:
@@ -423,6 +432,8 @@ class Synthesizer:
             rate = found / drawn if drawn else 1.0 / self.conditional_overdraw
             batch = min(max(math.ceil(1.1 * (n_rows - found) / max(rate, 1e-3)), 50),
                         MAX_CONDITIONAL_BATCH)
+            if self.conditional_exact:
+                batch = min(n_rows - found, MAX_CONDITIONAL_BATCH)
             with seeded(seed + rounds), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 rows = self._draw_where(batch, conditions, seed + rounds)
@@ -434,9 +445,9 @@ class Synthesizer:
             self._batch_drawn = None
             match = np.ones(len(rows), dtype=bool)
             for column, value in wanted.items():
-                match &= rows[column].map(
-                    lambda v, value=value: pd.notna(v) and category_text(v) == value
-                ).to_numpy(bool)
+                good = matching_values(rows[column], value)
+                if len(good) < rows[column].nunique(dropna=False):  # some rows miss
+                    match &= rows[column].isin(good).to_numpy(bool)
             kept.append(rows[match])
             found += int(match.sum())
             rounds += 1

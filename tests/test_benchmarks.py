@@ -1,0 +1,93 @@
+"""The benchmark harness (benchmarks/run.py) on the built-in demo table: it measures what it says.
+
+Timings here prove nothing about speed (that is benchmarks/RESULTS.md's job); these tests check
+that the harness runs both sides, splits the fit into its phases, restores what it wrapped and
+writes a table that carries the figures.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks import run as harness
+from synthdata.demo import demo_schema, make_demo_table
+from synthdata.split import split
+
+
+@pytest.fixture(scope="module")
+def demo():
+    schema = demo_schema()
+    df = schema.validate_table(make_demo_table(800, seed=5))
+    train, holdout = split(df, schema, seed=0)
+    return schema, train, holdout
+
+
+def test_ctgan_entry_has_both_sides_ratios_and_phases(demo):
+    from ctgan.data_transformer import DataTransformer
+
+    original = DataTransformer.__dict__["fit"]
+    schema, train, holdout = demo
+    entry = harness.bench_one("ctgan", schema, train, holdout, epochs=2, repeats=3,
+                              scoring=False)
+    assert DataTransformer.__dict__["fit"] is original  # the timers are taken off again
+    for side in ("synthdata", "sdv"):
+        info = entry[side]
+        assert len(info["runs"]["fit"]) == 3 and len(info["runs"]["sample"]) == 3
+        assert info["fit_seconds"] == pytest.approx(np.median(info["runs"]["fit"]), abs=1e-3)
+        assert info["fit_cpu_seconds"] > 0 and info["fit_peak_mib"] > 50
+        phases = info["phases"]
+        # the GMM transformer fit and the epochs are separated, and add up to less than the fit
+        assert phases["transformer_fit"] > 0 and phases["training"] > 0
+        assert phases["per_epoch"] == pytest.approx(phases["training"] / 2, rel=0.05)
+        assert (phases["sdv_preprocess_fit"] + phases["transformer_fit"] + phases["training"]
+                < info["fit_seconds"] * 1.05)
+    ratio = entry["ratio"]
+    assert ratio["fit"] == pytest.approx(entry["synthdata"]["fit_seconds"]
+                                         / entry["sdv"]["fit_seconds"], rel=0.01)
+    assert 0.3 < ratio["fit_plus_sample"] < 3  # same work on both sides
+    assert entry["train_rows"] == len(train)
+
+
+def test_gaussian_copula_entry_scores_quality(demo):
+    schema, train, holdout = demo
+    entry = harness.bench_one("gaussian_copula", schema, train, holdout, epochs=None,
+                              repeats=3, scoring=True)
+    assert "per_epoch" not in entry["synthdata"]["phases"]
+    q = entry["quality"]
+    assert 0.5 < q["column_shapes"] <= 1 and 0.3 < q["column_pair_trends"] <= 1
+    assert q["quality"] == pytest.approx((q["column_shapes"] + q["column_pair_trends"]) / 2,
+                                         abs=1e-4)
+    assert q["shape_error_pct"] == pytest.approx(100 * (1 - q["column_shapes"]), abs=0.01)
+    assert 0 <= q["detection_auc"] <= 1 and q["tstr"] is not None and q["trtr"] is not None
+    assert set(entry["scoring"]["seconds"]) == {"fidelity", "privacy", "bias",
+                                                "sdmetrics_quality_report"}
+    assert all(v > 0 for v in entry["scoring"]["seconds"].values())
+
+    result = {"mode": "quick", "date": "2026-01-01", "command": "python -m benchmarks.run "
+              "--quick", "commit": "abc1234", "seconds": 1.0, "machine": harness.machine(),
+              "settings": {"rows": 800, "epochs": 2, "repeats": 3}, "published":
+              harness.PUBLISHED, "tables": {"demo": [entry]}}
+    json.dumps(result)  # the results file is plain JSON
+    text = harness.markdown(result)
+    assert "python -m benchmarks.run --quick" in text and "abc1234" in text
+    assert f"**{entry['ratio']['fit_plus_sample']:.3f}**" in text
+    assert f"{q['column_shapes']:.3f}" in text
+
+
+def test_harness_refuses_unknown_tables_and_too_few_repeats():
+    with pytest.raises(SystemExit, match="no schema"):
+        harness.tables(["no_such_table"])
+    with pytest.raises(SystemExit):
+        harness.main(["--repeats", "2", "--tables", "adult"])
+
+
+def test_stage_measures_wall_cpu_and_peak():
+    stage = harness.Stage()
+    with stage.measure():
+        block = np.ones(40 * 2**20 // 8)  # 40 MiB
+        block.sum()
+    assert stage.wall > 0 and stage.cpu >= 0
+    assert stage.peak_mib is not None and stage.peak_mib > 40
