@@ -15,26 +15,38 @@ __all__ = [
     "SchemaError",
     "SynthdataError",
     "__version__",
+    "augment",
+    "balance",
     "check_gate",
     "evaluate",
     "get_synthesizer",
+    "infer_schema",
     "load_schema",
+    "make_demo_table",
     "read_table",
     "run",
+    "sample_model",
 ]
 
 from synthdata.errors import DataError, SchemaError, SynthdataError
 from synthdata.schema import Schema, load_schema
 
 if TYPE_CHECKING:
+    from synthdata.demo import make_demo_table
     from synthdata.gate import check_gate
+    from synthdata.infer import infer_schema
     from synthdata.io import read_table
-    from synthdata.pipeline import evaluate, run
+    from synthdata.pipeline import augment, balance, evaluate, run, sample_model
     from synthdata.synthesizers import get_synthesizer
 
 _LAZY = {
     "run": ("synthdata.pipeline", "run"),
     "evaluate": ("synthdata.pipeline", "evaluate"),
+    "balance": ("synthdata.pipeline", "balance"),
+    "augment": ("synthdata.pipeline", "augment"),
+    "sample_model": ("synthdata.pipeline", "sample_model"),
+    "infer_schema": ("synthdata.infer", "infer_schema"),
+    "make_demo_table": ("synthdata.demo", "make_demo_table"),
     "check_gate": ("synthdata.gate", "check_gate"),
     "read_table": ("synthdata.io", "read_table"),
     "get_synthesizer": ("synthdata.synthesizers", "get_synthesizer"),

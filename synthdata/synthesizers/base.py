@@ -208,14 +208,14 @@ def conform_output(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         spec = schema.columns[name]
         col = df[name].reset_index(drop=True)
         if spec.kind in (ColumnKind.numerical, ColumnKind.integer):
-            values = pd.to_numeric(col, errors="coerce").astype("float64")
-            if spec.min is not None:
-                values = values.where(values.isna() | (values >= float(spec.min)), float(spec.min))
-            if spec.max is not None:
-                values = values.where(values.isna() | (values <= float(spec.max)), float(spec.max))
+            values = pd.to_numeric(col, errors="coerce").to_numpy("float64", na_value=np.nan)
+            if spec.min is not None or spec.max is not None:  # np.clip keeps NaN
+                values = np.clip(values, -np.inf if spec.min is None else float(spec.min),
+                                 np.inf if spec.max is None else float(spec.max))
             if spec.kind == ColumnKind.integer:
-                values = values.round().astype("Int64")
-            out[name] = values
+                out[name] = pd.array(np.round(values), dtype="Int64")
+            else:
+                out[name] = values
         elif spec.kind == ColumnKind.boolean:
             out[name] = col.astype("boolean")
         elif spec.kind == ColumnKind.datetime:
