@@ -420,6 +420,14 @@ def schema_json() -> None:
     typer.echo(json_schema(), nl=False)
 
 
+@schema_app.command("reference")
+def schema_reference() -> None:
+    """Print every schema field with its default and meaning (a Markdown table)."""
+    from synthdata.schema import reference_markdown
+
+    typer.echo(reference_markdown(), nl=False)
+
+
 @schema_app.command("check")
 def schema_check(
     schema: Annotated[Path, typer.Argument(help="Schema YAML.")],

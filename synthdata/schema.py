@@ -112,7 +112,7 @@ class Column(BaseModel):
         description="For kind pii: fake (Faker values of the same type), hash (salted per-run "
         "tokens) or drop (column removed from the output).",
     )
-    description: str | None = None
+    description: str | None = Field(None, description="Free text for humans; not used.")
 
 
 class SynthesizerConfig(BaseModel):
@@ -161,7 +161,7 @@ class GateConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = True
+    enabled: bool = Field(True, description="false turns the gate off (every run exports).")
     min_column_shapes: float = Field(0.70, ge=0, le=1, description="sdmetrics Column Shapes.")
     min_column_pair_trends: float = Field(
         0.60, ge=0, le=1, description="sdmetrics Column Pair Trends."
@@ -224,7 +224,7 @@ class Schema(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field("table", description="Table name (used in SDV metadata and reports).")
-    description: str | None = None
+    description: str | None = Field(None, description="Free text for humans; not used.")
     columns: dict[str, Column] = Field(description="Column name -> column spec, in table order.")
     target: str | None = Field(None, description="Column to predict (ML efficacy, stratification).")
     sensitive: list[str] = Field(
@@ -234,10 +234,14 @@ class Schema(BaseModel):
         None, description="Columns an attacker may know (privacy checks)."
     )
     primary_key: str | None = Field(None, description="Unique row id column (kind id).")
-    synthesizer: SynthesizerConfig = Field(default_factory=SynthesizerConfig)
-    split: SplitConfig = Field(default_factory=SplitConfig)
-    bias: BiasConfig = Field(default_factory=BiasConfig)
-    gate: GateConfig = Field(default_factory=GateConfig)
+    synthesizer: SynthesizerConfig = Field(default_factory=SynthesizerConfig,
+                                           description="Which synthesizer run uses.")
+    split: SplitConfig = Field(default_factory=SplitConfig,
+                               description="How the holdout is split off.")
+    bias: BiasConfig = Field(default_factory=BiasConfig,
+                             description="Tolerances of the bias checks.")
+    gate: GateConfig = Field(default_factory=GateConfig,
+                             description="Bounds a run must meet to export.")
 
     # ---- derived views -------------------------------------------------------------
     def columns_of(self, *kinds: ColumnKind) -> list[str]:
@@ -834,3 +838,36 @@ def load_schema(path: str | Path) -> Schema:
 
 def json_schema() -> str:
     return json.dumps(Schema.model_json_schema(), indent=2) + "\n"
+
+
+def reference_markdown() -> str:
+    """Every schema field with its default and meaning, as a Markdown table (README)."""
+    rows = ["| field | default | meaning |", "|---|---|---|"]
+
+    def default_of(field: Any) -> str:
+        if field.is_required():
+            return "required"
+        if field.default_factory is not None:
+            value = field.default_factory()
+            return "[]" if value == [] else "{}" if value == {} else "see below"
+        value = field.default
+        if isinstance(value, Enum):
+            value = value.value
+        return "null" if value is None else str(value).lower() if isinstance(value, bool) \
+            else str(value)
+
+    def walk(model: Any, prefix: str) -> None:
+        nested = []
+        for name, field in model.model_fields.items():
+            text = (field.description or "").replace("|", "\\|")
+            rows.append(f"| `{prefix}{name}` | {default_of(field)} | {text} |")
+            sub = field.annotation
+            if isinstance(sub, type) and issubclass(sub, BaseModel):
+                nested.append((sub, f"{prefix}{name}."))
+        for sub, sub_prefix in nested:
+            walk(sub, sub_prefix)
+
+    walk(Schema, "")
+    walk(Column, "columns.<name>.")
+    walk(GateRule, "gate.rules[].")
+    return "\n".join(rows) + "\n"
