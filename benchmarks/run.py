@@ -11,7 +11,7 @@ synthesizer:
 
 * **Speed and memory.** synthdata's ``get_synthesizer(...).fit`` / ``.sample`` and raw SDV
   (``<X>Synthesizer(metadata, same parameters).fit`` / ``.sample`` on the same rows, same
-  metadata, same seeds) run in this one process, alternating which goes first. Each stage is
+  metadata, same fit seeds) run in this one process, in ABBA order. Each stage is
   timed ``--repeats`` times (wall and process CPU seconds, medians reported) with its peak RSS
   (Linux ``VmHWM``, reset before each stage through ``/proc/self/clear_refs``). Reported: the
   ratios synthdata / SDV for fit, sample and fit + sample.
@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import gc
 import os
 import platform
 import resource
@@ -93,16 +94,33 @@ def _reset_peak() -> bool:
         return False
 
 
+def _vm_rss_kib() -> int | None:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 class Stage:
-    """Wall seconds, process CPU seconds and peak RSS (MiB) of one timed block."""
+    """Wall seconds, process CPU seconds (this process; ctgan's joblib workers are not
+    counted) and memory of one timed block: ``peak_mib`` is the process's peak RSS during the
+    block, ``added_mib`` that peak minus the RSS at its start (after a garbage collection):
+    what the block itself needed on top of what the process already held."""
 
     def __init__(self) -> None:
         self.wall = self.cpu = 0.0
         self.peak_mib: float | None = None
+        self.added_mib: float | None = None
 
     @contextlib.contextmanager
     def measure(self) -> Iterator[Stage]:
+        gc.collect()
         reset = _reset_peak()
+        start_rss = _vm_rss_kib() if reset else None
         cpu, wall = time.process_time(), time.perf_counter()
         try:
             yield self
@@ -111,8 +129,10 @@ class Stage:
             self.cpu = time.process_time() - cpu
             hwm = _vm_hwm_kib() if reset else None
             if hwm is None:  # no per-stage reset here: the process-wide peak so far
-                hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
             self.peak_mib = round(hwm / 1024, 1)
+            if start_rss is not None:
+                self.added_mib = round(max(hwm - start_rss, 0) / 1024, 1)
 
 
 @contextlib.contextmanager
@@ -139,14 +159,15 @@ def phase_timers() -> Iterator[dict[str, float]]:
                 seconds[phase] += time.perf_counter() - start
         return wrapper
 
-    for phase, (cls, attr) in targets.items():
-        originals[phase] = cls.__dict__[attr]
-        setattr(cls, attr, timed(phase, originals[phase]))
     try:
+        for phase, (cls, attr) in targets.items():
+            originals[phase] = cls.__dict__[attr]
+            setattr(cls, attr, timed(phase, originals[phase]))
         yield seconds
     finally:
-        for phase, (cls, attr) in targets.items():
-            setattr(cls, attr, originals[phase])
+        for phase, original in originals.items():
+            cls, attr = targets[phase]
+            setattr(cls, attr, original)
 
 
 def _phases(name: str, seconds: dict[str, float], epochs: int | None) -> dict[str, Any]:
@@ -161,6 +182,11 @@ def _phases(name: str, seconds: dict[str, float], epochs: int | None) -> dict[st
             "per_epoch": round(training / epochs, 4) if epochs else None,
         })
     return out
+
+
+def _max_or_none(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return max(known) if known else None
 
 
 def _median(values: list[float], digits: int = 3) -> float:
@@ -192,10 +218,10 @@ def bench_one(name: str, schema: Any, train: Any, holdout: Any, *, epochs: int |
 
     frame = to_sdv_frame(train, schema)  # what an SDV user hands SDV (prepared untimed)
     n = len(train)
-    runs: dict[str, dict[str, list]] = {who: {"fit": [], "fit_cpu": [], "fit_mib": [],
-                                              "sample": [], "sample_cpu": [], "sample_mib": [],
-                                              "phases": []}
-                                        for who in ("synthdata", "sdv")}
+    runs: dict[str, dict[str, list]] = {
+        who: {k: [] for k in ("fit", "fit_cpu", "fit_mib", "fit_added_mib", "sample",
+                              "sample_cpu", "sample_mib", "sample_added_mib", "phases")}
+        for who in ("synthdata", "sdv")}
     synth_rows = None
 
     def ours(seed: int) -> Any:
@@ -225,18 +251,23 @@ def bench_one(name: str, schema: Any, train: Any, holdout: Any, *, epochs: int |
         r["fit"].append(fit.wall)
         r["fit_cpu"].append(fit.cpu)
         r["fit_mib"].append(fit.peak_mib)
+        r["fit_added_mib"].append(fit.added_mib)
         r["sample"].append(sample.wall)
         r["sample_cpu"].append(sample.cpu)
         r["sample_mib"].append(sample.peak_mib)
+        r["sample_added_mib"].append(sample.added_mib)
         r["phases"].append(_phases(name, seconds, epochs))
 
+    params = get_synthesizer(name, schema, **_params(name, epochs)).get_params()
     for r in range(repeats):
-        if r % 2 == 0:  # alternate who goes first, so drift hits both alike
+        if r % 4 in (0, 3):  # ABBA order, so drift and warm caches hit both sides alike
             model, rows = ours(r)
-            theirs(r, model.get_params())
+            del model
+            theirs(r, params)
         else:
-            theirs(r, get_synthesizer(name, schema, **_params(name, epochs)).get_params())
+            theirs(r, params)
             model, rows = ours(r)
+            del model
         if synth_rows is None:
             synth_rows = rows
 
@@ -246,9 +277,11 @@ def bench_one(name: str, schema: Any, train: Any, holdout: Any, *, epochs: int |
                   if r["phases"][0][k] is not None}
         return {"fit_seconds": _median(r["fit"]), "fit_cpu_seconds": _median(r["fit_cpu"]),
                 "fit_peak_mib": max(r["fit_mib"]),
+                "fit_added_mib": _max_or_none(r["fit_added_mib"]),
                 "sample_seconds": _median(r["sample"]),
                 "sample_cpu_seconds": _median(r["sample_cpu"]),
                 "sample_peak_mib": max(r["sample_mib"]),
+                "sample_added_mib": _max_or_none(r["sample_added_mib"]),
                 "sample_rows_per_second": round(n / statistics.median(r["sample"]), 1),
                 "phases": phases,
                 "runs": {"fit": [round(v, 3) for v in r["fit"]],
@@ -376,13 +409,17 @@ def markdown(result: dict[str, Any]) -> str:
         f"{mach['versions'].get('torch')}, sdv {mach['versions'].get('sdv')}, sdmetrics "
         f"{mach['versions'].get('sdmetrics')}.",
         f"Settings: train rows ≤ {args['rows'] or 'all'}, epochs {args['epochs'] or 'default'}"
-        f", {args['repeats']} repeats; times are medians (wall seconds), peaks are the "
-        "largest peak RSS of the stage over the repeats.",
+        f", {args['repeats']} repeats (ABBA order); times are medians (wall seconds); CPU "
+        "seconds are this process's (ctgan's joblib workers not counted); memory added = "
+        "the stage's peak RSS minus the RSS at its start, largest over the repeats. "
+        "synthdata's fit time includes its own set-up (schema checks, SDV metadata, frame "
+        "conversion, seeding); SDV is handed its frame and metadata ready-made.",
         "",
-        "## Speed: synthdata vs raw SDV (same rows, metadata, parameters, seeds; one process)",
+        "## Speed: synthdata vs raw SDV (same rows, metadata, parameters, fit seeds; one "
+        "process)",
         "",
         "| table | synthesizer | rows | fit s (SDV) | sample s (SDV) | fit ratio | sample "
-        "ratio | **fit+sample ratio** | fit CPU s | fit peak MiB (SDV) |",
+        "ratio | **fit+sample ratio** | fit CPU s | fit memory added MiB (SDV) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for table, entries in result["tables"].items():
@@ -392,7 +429,7 @@ def markdown(result: dict[str, Any]) -> str:
                 f"| {table} | {e['synthesizer']} | {e['train_rows']} | {o['fit_seconds']:.2f} "
                 f"({s['fit_seconds']:.2f}) | {o['sample_seconds']:.3f} ({s['sample_seconds']:.3f})"
                 f" | {r['fit']:.3f} | {r['sample']:.3f} | **{r['fit_plus_sample']:.3f}** | "
-                f"{o['fit_cpu_seconds']:.2f} | {o['fit_peak_mib']} ({s['fit_peak_mib']}) |")
+                f"{o['fit_cpu_seconds']:.2f} | {o['fit_added_mib']} ({s['fit_added_mib']}) |")
     lines += ["", "## Where CTGAN / TVAE fit time goes (synthdata runs; SDV's are alike)", "",
               "| table | synthesizer | epochs | SDV preprocess fit s | transformer fit s | "
               "transform s | training s | **per epoch s** |", "|---|---|---|---|---|---|---|---|"]
@@ -484,9 +521,10 @@ def main(argv: list[str] | None = None) -> int:
             train = train.sample(rows, random_state=0).reset_index(drop=True)
             holdout = holdout.sample(min(len(holdout), max(rows // 2, 500)),
                                      random_state=0).reset_index(drop=True)
-        if warm:  # first use of each backend pays imports and lazy set-up: not timed
+        if warm:  # first use of each backend pays imports, lazy set-up and joblib
+            # workers (ctgan's transformer uses them from 500 rows): not timed
             for name in synths:
-                bench_one(name, schema, train.head(300), holdout.head(300), epochs=1,
+                bench_one(name, schema, train.head(600), holdout.head(300), epochs=1,
                           repeats=1, scoring=False)
             warm = False
         result["tables"][table] = []

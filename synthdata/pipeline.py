@@ -44,6 +44,35 @@ class RunResult:
     exit_code: int = 0
 
 
+def fresh_keys(synth: pd.DataFrame, real: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """Give the id columns of ``synth`` values that repeat neither each other nor ``real``'s.
+
+    Generated rows are appended to real ones (balance, augment), and the generator's own ids
+    restart with each call; numeric ids continue after the largest real one, text ids become
+    ``synthetic-000001``, ... (skipping any a real row uses).
+    """
+    out = synth.copy()
+    n = len(out)
+    for column in schema.columns_of(ColumnKind.id):
+        if column not in out.columns or not n:
+            continue
+        values = real[column].dropna() if column in real.columns else pd.Series([], dtype=object)
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            start = int(values.max()) + 1 if len(values) else 1
+            out[column] = pd.array(np.arange(start, start + n), dtype="Int64")
+        else:
+            taken = set(values.astype(str))
+            width = max(6, len(str(n + len(taken))))
+            fresh, i = [], 0
+            while len(fresh) < n:
+                i += 1
+                key = f"synthetic-{i:0{width}d}"
+                if key not in taken:
+                    fresh.append(key)
+            out[column] = pd.Series(fresh, index=out.index, dtype=object)
+    return out
+
+
 def _sha256_dir(path: Path) -> dict[str, str]:
     return {str(p.relative_to(path)): sha256_file(p) for p in sorted(path.rglob("*"))
             if p.is_file()}
@@ -602,9 +631,13 @@ def _extend(
                                 "drawn": n_rows, "method": "unconditional"}}
         same, same_held = train, held
     timings["generate"] = round(time.perf_counter() - t, 3)
+    synth = fresh_keys(synth, train, schema)
     label = "balanced" if mode == "balance" else "augmented"
     notes = [f"{label}.* holds the modelled columns only: PII and free-text columns are left "
              "out, so real and invented people are never mixed in one row"]
+    if any(c in synth.columns for c in schema.columns_of(ColumnKind.id)):
+        notes.append("id columns of the added rows are renumbered so that they repeat neither "
+                     "each other nor a real row's id")
     fidelity: dict[str, Any] = {}
     privacy: dict[str, Any] = {}
     bias: dict[str, Any] = {}

@@ -48,6 +48,8 @@ def test_balance_ratio_one_on_the_demo_table(demo_csv, tmp_path):
     # the synthetic rows are all of the minority class, marked, and as many as planned
     synthetic = balanced[balanced["synthetic"]]
     assert len(synthetic) == info["plan"]["True"] and synthetic["churned"].all()
+    # the primary key stays a key: added rows repeat neither each other nor a real id
+    assert balanced["customer_id"].is_unique
     # resampling touched training rows only: the options trained on train (+ added rows)
     n_train = report["run"]["n_rows_train"]
     sizes = {row["option"]: row["n_train_rows"] for row in info["comparison"]}
@@ -176,6 +178,37 @@ def test_ctgan_conditional_vector_steers_the_generator():
     assert all(torch.equal(before[k], after[k]) for k in before)
     rows = model.sample_where(300, {"churned": True}, seed=2)
     assert len(rows) == 300 and rows["churned"].all()
+
+
+def test_ctgan_falls_back_to_rejection_for_two_conditions_and_keeps_keys_unique():
+    """Two conditions cannot ride the conditional vector: reject sampling, sized by the match
+    rate (a few rounds, not one per missing row), with ids that do not repeat across rounds."""
+    schema = demo_schema()
+    train = schema.validate_table(make_demo_table(1200, seed=1))[schema.modelled_columns]
+    model = get_synthesizer("ctgan", schema, seed=0, epochs=2).fit(train)
+    assert not model._conditions_exact({"churned": True, "sex": "F"})
+    assert model._conditions_exact({"sex": "F"})
+    assert not model._conditions_exact({"region": "Atlantis"})  # never seen: reject sampling
+    rows = model.sample_where(150, {"sex": "F", "region": "West"}, seed=5)
+    assert len(rows) == 150 and (rows["sex"] == "F").all() and (rows["region"] == "West").all()
+    assert model.last_conditional_draws_ > 150
+    assert rows["customer_id"].is_unique
+    with pytest.raises(ParameterError, match="n_rows"):
+        model.sample_where(0, {"sex": "F"})
+    with pytest.raises(ParameterError, match="seed"):
+        model.sample_where(5, {"sex": "F"}, seed=-1)
+
+
+def test_fresh_keys_repeat_no_real_or_synthetic_id():
+    from synthdata.pipeline import fresh_keys
+
+    schema = demo_schema()
+    real = make_demo_table(50, seed=3)
+    synth = real.head(20).copy()  # ids that collide with real ones
+    out = fresh_keys(synth, real, schema)
+    assert out["customer_id"].is_unique
+    assert not set(out["customer_id"]) & set(real["customer_id"])
+    assert out.drop(columns="customer_id").equals(synth.drop(columns="customer_id"))
 
 
 def test_augment_adds_rows_from_the_whole_distribution(tmp_path):

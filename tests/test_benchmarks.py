@@ -38,6 +38,7 @@ def test_ctgan_entry_has_both_sides_ratios_and_phases(demo):
         assert len(info["runs"]["fit"]) == 3 and len(info["runs"]["sample"]) == 3
         assert info["fit_seconds"] == pytest.approx(np.median(info["runs"]["fit"]), abs=1e-3)
         assert info["fit_cpu_seconds"] > 0 and info["fit_peak_mib"] > 50
+        assert info["fit_added_mib"] is not None and info["fit_added_mib"] >= 0
         phases = info["phases"]
         # the GMM transformer fit and the epochs are separated, and add up to less than the fit
         assert phases["transformer_fit"] > 0 and phases["training"] > 0
@@ -91,3 +92,4 @@ def test_stage_measures_wall_cpu_and_peak():
         block.sum()
     assert stage.wall > 0 and stage.cpu >= 0
     assert stage.peak_mib is not None and stage.peak_mib > 40
+    assert stage.added_mib is not None and stage.added_mib >= 35  # the block itself

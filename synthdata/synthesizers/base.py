@@ -403,8 +403,10 @@ class Synthesizer:
     # -- conditional sampling --
     conditional_method: ClassVar[str] = "reject sampling"
     conditional_overdraw: ClassVar[float] = 2.0  # rows drawn per row still needed
-    # True when _draw_where(n) itself returns n matching rows (drawing as many as it needs)
-    conditional_exact: ClassVar[bool] = False
+
+    def _conditions_exact(self, conditions: dict[str, Any]) -> bool:
+        """True when ``_draw_where(n, conditions)`` itself returns n matching rows."""
+        return False
 
     def sample_where(self, n_rows: int, conditions: dict[str, Any], *,
                      seed: int | None = None) -> pd.DataFrame:
@@ -416,27 +418,40 @@ class Synthesizer:
         Raises SynthdataError when the model (almost) never produces the requested values.
         """
         self._check_fitted("sample_where")
+        if not int_in(1)(n_rows):
+            raise ParameterError(
+                f"The 'n_rows' parameter of sample_where must be an int in [1, inf). Got "
+                f"{n_rows!r} instead.")
         unknown = [c for c in conditions if c not in self.schema.modelled_columns]
         if unknown:
             raise ParameterError(
                 f"conditions name column(s) {', '.join(map(repr, unknown))} that the model "
                 f"does not generate; use some of {', '.join(self.schema.modelled_columns)}")
         seed = self.seed if seed is None else seed
+        if not int_in(0, MAX_SEED)(seed):
+            raise ParameterError(
+                f"The 'seed' parameter of sample_where must be an int in [0, {MAX_SEED}]. Got "
+                f"{seed!r} instead.")
         wanted = {c: category_text(v) for c, v in conditions.items()}
+        exact = self._conditions_exact(conditions)
         kept: list[pd.DataFrame] = []
         found = drawn = 0
         rounds = 0
+        self._batch_drawn = None
+        # once per call, so generated keys (id columns) do not repeat between rounds
+        self.model_.reset_sampling()
         while found < n_rows:
             # draw for the match rate seen so far (a prior of 1/overdraw before any draw), so a
             # rare class costs a few large batches, not many small ones
             rate = found / drawn if drawn else 1.0 / self.conditional_overdraw
             batch = min(max(math.ceil(1.1 * (n_rows - found) / max(rate, 1e-3)), 50),
                         MAX_CONDITIONAL_BATCH)
-            if self.conditional_exact:
+            if exact:
                 batch = min(n_rows - found, MAX_CONDITIONAL_BATCH)
-            with seeded(seed + rounds), warnings.catch_warnings():
+            round_seed = (seed + rounds) % (MAX_SEED + 1)
+            with seeded(round_seed), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                rows = self._draw_where(batch, conditions, seed + rounds)
+                rows = self._draw_where(batch, conditions, round_seed)
             if isinstance(rows, dict):  # SDV answers {table_name: rows}
                 rows = next(iter(rows.values()))
             rows = conform_output(rows, self.schema)
@@ -464,9 +479,11 @@ class Synthesizer:
         return out
 
     def _draw_where(self, n_rows: int, conditions: dict[str, Any], seed: int) -> pd.DataFrame:
-        """Rows in SDV's format; the default draws unconditionally (filtered by the caller)."""
+        """Rows in SDV's format; the default draws unconditionally (filtered by the caller).
+
+        The caller has reset the model's sampling state once for the whole call.
+        """
         model = self.model_
-        model.reset_sampling()
         model._set_random_state(int(seed))
         return model.sample(num_rows=int(n_rows))
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar
+
+import pandas as pd
 
 from synthdata.errors import ParameterError
 from synthdata.schema import ColumnKind
@@ -52,7 +55,27 @@ class CTGAN(Synthesizer):
         return CTGANSynthesizer(metadata, enable_gpu=device == "cuda", verbose=False, **kwargs)
 
     conditional_method = "CTGAN conditional vector"
-    conditional_exact = True  # _draw_where returns the rows asked for, all matching
+
+    def _vector_condition(self, conditions: dict[str, Any]) -> tuple[str, Any, dict] | None:
+        """(column, value, CTGAN's ids) when the conditional vector can carry ``conditions``:
+        one discrete column and a category the model was trained on; else None."""
+        if len(conditions) != 1:
+            return None
+        column, value = next(iter(conditions.items()))
+        if self.schema.columns[column].kind not in (
+                ColumnKind.categorical, ColumnKind.boolean, ColumnKind.ordinal):
+            return None
+        try:
+            with warnings.catch_warnings():  # rdt warns before ctgan raises
+                warnings.simplefilter("ignore")
+                info = self.model_._model._transformer.convert_column_name_value_to_id(
+                    column, value)
+        except ValueError:  # the category was absent from the training rows
+            return None
+        return column, value, info
+
+    def _conditions_exact(self, conditions: dict[str, Any]) -> bool:
+        return self._vector_condition(conditions) is not None
 
     def _draw_where(self, n_rows: int, conditions: dict[str, Any], seed: int) -> Any:
         """Feed the condition through CTGAN's conditional vector (not SDV's reject sampling).
@@ -71,22 +94,16 @@ class CTGAN(Synthesizer):
         reverse transform. One discrete column can be conditioned this way; other conditions
         fall back to reject sampling.
         """
+        vector = self._vector_condition(conditions)
+        if vector is None:
+            return super()._draw_where(n_rows, conditions, seed)
+        column, _, info = vector
         model = self.model_
-        discrete = [c for c in conditions if self.schema.columns[c].kind in (
-            ColumnKind.categorical, ColumnKind.boolean, ColumnKind.ordinal)]
-        if len(discrete) != 1 or len(conditions) != 1:
-            return super()._draw_where(n_rows, conditions, seed)
-        column = discrete[0]
-        value = conditions[column]
-        model.reset_sampling()
         model._set_random_state(int(seed))
-        ctgan = model._model
-        try:
-            info = ctgan._transformer.convert_column_name_value_to_id(column, value)
-        except ValueError:  # the category was absent from the training rows
-            return super()._draw_where(n_rows, conditions, seed)
         # every row matches: the argmax the filter used is the reverse transform's choice
-        raw, self._batch_drawn = conditional_rows(ctgan, column, info, int(n_rows))
+        raw, self._batch_drawn = conditional_rows(model._model, column, info, int(n_rows))
+        if not len(raw):  # SDV's reverse transform leaves key columns out of an empty frame
+            return pd.DataFrame(columns=list(self.schema.modelled_columns))
         return model._data_processor.reverse_transform(raw)
 
     def _place(self, model: Any, device: str) -> None:
@@ -97,6 +114,7 @@ class CTGAN(Synthesizer):
 
 CONDITIONAL_CHUNK = 4096  # most generator rows per forward pass (eval mode: size-free)
 CONDITIONAL_MAX_DRAWS = 1_000  # give up after this many generator rows per row wanted
+CONDITIONAL_GIVE_UP = 200_000  # ... or after this many rows without a single match
 # BatchNorm calibration: batches whose rows carry the condition in this share (the rest get
 # CTGAN's usual sampled vectors). 0 steers hardest (bank_full y = yes, 50 epochs: 99.7 % of
 # rows match, but their other columns resemble the real class less than reject-sampled rows
@@ -152,7 +170,8 @@ def conditional_rows(ctgan: Any, column: str, info: dict[str, int], n_rows: int,
 
     def draw() -> tuple[Any, int]:
         kept, found, drawn = [], 0, 0
-        while found < n_rows and drawn < CONDITIONAL_MAX_DRAWS * n_rows:
+        while found < n_rows and drawn < CONDITIONAL_MAX_DRAWS * n_rows and not (
+                found == 0 and drawn >= CONDITIONAL_GIVE_UP):
             # first draw as if every row matched; then by the match rate seen so far
             rate = found / drawn if drawn else 1.0
             rate = max(rate, 1.0 / CONDITIONAL_MAX_DRAWS)
@@ -214,8 +233,6 @@ def conditional_rows(ctgan: Any, column: str, info: dict[str, int], n_rows: int,
             norm.num_batches_tracked.copy_(tracked)
             norm.momentum = momentum
         generator.train(was_training)
-    if not len(data):
-        return ctgan._transformer.inverse_transform(data).iloc[:0], drawn
     return ctgan._transformer.inverse_transform(data), drawn
 
 

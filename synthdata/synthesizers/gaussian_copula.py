@@ -58,7 +58,6 @@ class GaussianCopula(Synthesizer):
         from sdv.sampling import Condition
 
         model = self.model_
-        model.reset_sampling()
         model._set_random_state(int(seed))
         # SDV draws its own progress bar here; the library stays silent (the caller logs)
         with mock.patch.object(tqdm, "tqdm", functools.partial(tqdm.tqdm, disable=True)):
