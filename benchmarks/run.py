@@ -73,11 +73,12 @@ PUBLISHED = {
 
 # ---- measuring ---------------------------------------------------------------------------
 
-def _vm_hwm_kib() -> int | None:
+def _proc_status_kib(field: str) -> int | None:
+    """A ``/proc/self/status`` memory field (VmHWM, VmRSS) in KiB; None off Linux."""
     try:
         with open("/proc/self/status") as fh:
             for line in fh:
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1])
     except OSError:
         return None
@@ -92,17 +93,6 @@ def _reset_peak() -> bool:
         return True
     except OSError:
         return False
-
-
-def _vm_rss_kib() -> int | None:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
 
 
 class Stage:
@@ -120,14 +110,14 @@ class Stage:
     def measure(self) -> Iterator[Stage]:
         gc.collect()
         reset = _reset_peak()
-        start_rss = _vm_rss_kib() if reset else None
+        start_rss = _proc_status_kib("VmRSS") if reset else None
         cpu, wall = time.process_time(), time.perf_counter()
         try:
             yield self
         finally:
             self.wall = time.perf_counter() - wall
             self.cpu = time.process_time() - cpu
-            hwm = _vm_hwm_kib() if reset else None
+            hwm = _proc_status_kib("VmHWM") if reset else None
             if hwm is None:  # no per-stage reset here: the process-wide peak so far
                 hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
             self.peak_mib = round(hwm / 1024, 1)
