@@ -241,12 +241,12 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-# ---- the synthesizer ---------------------------------------------------------------------
-
 def matching_values(column: pd.Series, text: str) -> list[Any]:
     """The distinct values of ``column`` that are the category ``text`` (see category_text)."""
     return [v for v in column.dropna().unique() if category_text(v) == text]
 
+
+# ---- the synthesizer ---------------------------------------------------------------------
 class Synthesizer:
     """Fit on a training table described by a :class:`Schema`; sample synthetic rows.
 

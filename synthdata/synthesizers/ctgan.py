@@ -56,9 +56,9 @@ class CTGAN(Synthesizer):
 
     conditional_method = "CTGAN conditional vector"
 
-    def _vector_condition(self, conditions: dict[str, Any]) -> tuple[str, Any, dict] | None:
-        """(column, value, CTGAN's ids) when the conditional vector can carry ``conditions``:
-        one discrete column and a category the model was trained on; else None."""
+    def _vector_condition(self, conditions: dict[str, Any]) -> tuple[str, dict] | None:
+        """(column, CTGAN's ids of the value) when the conditional vector can carry
+        ``conditions``: one discrete column and a category the model was trained on."""
         if len(conditions) != 1:
             return None
         column, value = next(iter(conditions.items()))
@@ -72,7 +72,7 @@ class CTGAN(Synthesizer):
                     column, value)
         except ValueError:  # the category was absent from the training rows
             return None
-        return column, value, info
+        return column, info
 
     def _conditions_exact(self, conditions: dict[str, Any]) -> bool:
         return self._vector_condition(conditions) is not None
@@ -97,7 +97,7 @@ class CTGAN(Synthesizer):
         vector = self._vector_condition(conditions)
         if vector is None:
             return super()._draw_where(n_rows, conditions, seed)
-        column, _, info = vector
+        column, info = vector
         model = self.model_
         model._set_random_state(int(seed))
         # every row matches: the argmax the filter used is the reverse transform's choice
@@ -144,28 +144,25 @@ def conditional_rows(ctgan: Any, column: str, info: dict[str, int], n_rows: int,
     sampler = ctgan._data_sampler
     cond_index = int(sampler._discrete_column_cond_st[info["discrete_column_id"]]
                      + info["value_id"])
-    start = 0  # the column's one-hot span in the generator output
-    for column_info in ctgan._transformer._column_transform_info_list:
-        if column_info.column_name == column:
-            break
-        start += column_info.output_dimensions
-    span = slice(start, start + column_info.output_dimensions)
     generator = ctgan._generator
     was_training = generator.training
     # CTGAN's activation: tanh on the scalar parts, gumbel-softmax on every one-hot span. The
     # reverse transform reads a one-hot span only through its argmax, and the argmax of a
     # gumbel-softmax is a draw from softmax(logits); drawing it by inverse CDF takes one
     # uniform per span rather than one exponential per output (the bulk of the time).
-    tanh_columns, spans, offset = [], [], 0
-    for column_ in ctgan._transformer.output_info_list:
-        for info_ in column_:
-            if info_.activation_fn == "tanh":
-                tanh_columns.extend(range(offset, offset + info_.dim))
+    tanh_columns, spans, offset, own = [], [], 0, 0
+    transformer = ctgan._transformer
+    for column_info, outputs in zip(transformer._column_transform_info_list,
+                                    transformer.output_info_list, strict=True):
+        for output in outputs:
+            if output.activation_fn == "tanh":
+                tanh_columns.extend(range(offset, offset + output.dim))
             else:
-                spans.append((offset, info_.dim))
-            offset += info_.dim
+                if column_info.column_name == column:  # a discrete column: its one span
+                    own = len(spans)
+                spans.append((offset, output.dim))
+            offset += output.dim
     tanh_index = torch.tensor(tanh_columns, dtype=torch.long, device=ctgan._device)
-    own = spans.index((span.start, span.stop - span.start))
     spans = [spans[own]] + spans[:own] + spans[own + 1:]  # the conditioned column first
 
     def draw() -> tuple[Any, int]:
