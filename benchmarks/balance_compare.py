@@ -45,12 +45,13 @@ def _fmt(cell: dict) -> str:
 
 def compare(table: str, synthesizer: str, epochs: int, seeds: int) -> dict:
     from synthdata.pipeline import balance
+    from synthdata.synthesizers.registry import backend_class
 
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         result = balance(DATA / f"{table}.csv", ROOT / "schemas" / f"{table}.yaml",
                          out_dir=tmp, ratio=1.0, synthesizer=synthesizer,
-                         epochs=epochs if synthesizer != "gaussian_copula" else None,
+                         epochs=epochs if backend_class(synthesizer).trains_in_epochs() else None,
                          seed=0, force=True, n_seeds=seeds)
     info = result.report["balance"]
     out = {"table": table, "synthesizer": synthesizer, "epochs": epochs, "seeds": seeds,

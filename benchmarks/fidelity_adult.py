@@ -30,7 +30,8 @@ def main() -> int:
     args = parser.parse_args()
 
     from synthdata.io import read_table
-    from synthdata.metrics.fidelity import _for_sdmetrics, evaluate_fidelity, sdmetrics_metadata
+    from synthdata.metrics._encoding import for_sdmetrics, sdmetrics_metadata
+    from synthdata.metrics.fidelity import evaluate_fidelity
     from synthdata.schema import load_schema
     from synthdata.synthesizers import get_synthesizer
 
@@ -48,7 +49,7 @@ def main() -> int:
         report = QualityReport()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            report.generate(_for_sdmetrics(train, schema), _for_sdmetrics(synth, schema),
+            report.generate(for_sdmetrics(train, schema), for_sdmetrics(synth, schema),
                             sdmetrics_metadata(schema), verbose=False)
         return report.get_properties().set_index("Property")["Score"].to_dict()
 

@@ -70,7 +70,7 @@ def main() -> int:
     # baseline: sdmetrics on the same rows at a size it can handle
     from sdmetrics.single_table import DCROverfittingProtection
 
-    from synthdata.metrics.fidelity import _for_sdmetrics, sdmetrics_metadata
+    from synthdata.metrics._encoding import for_sdmetrics, sdmetrics_metadata
     from synthdata.metrics.privacy import distances
 
     n = 5000
@@ -82,8 +82,8 @@ def main() -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         theirs = DCROverfittingProtection.compute_breakdown(
-            _for_sdmetrics(small["train"], schema), _for_sdmetrics(small["synth"], schema),
-            _for_sdmetrics(small["holdout"], schema),
+            for_sdmetrics(small["train"], schema), for_sdmetrics(small["synth"], schema),
+            for_sdmetrics(small["holdout"], schema),
             {"tables": {"demo": sdmetrics_metadata(schema)}}, "demo")
     theirs_s = time.perf_counter() - start
     closer = theirs["synthetic_data_percentages"]["closer_to_training"]

@@ -51,9 +51,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "datasets"
 RESULTS = ROOT / "benchmarks" / "results"
-SYNTHESIZERS = ("gaussian_copula", "ctgan", "tvae")
-SDV_CLASSES = {"gaussian_copula": "GaussianCopulaSynthesizer", "ctgan": "CTGANSynthesizer",
-               "tvae": "TVAESynthesizer"}
+
+
+def _sdv_backends() -> dict[str, Any]:
+    """The registered synthesizers that wrap an SDV class (what this harness compares)."""
+    from synthdata.synthesizers.registry import backend_class, names
+
+    return {n: backend_class(n) for n in names() if getattr(backend_class(n), "sdv_class", None)}
+
+
+SYNTHESIZERS = tuple(_sdv_backends())
 
 # Published figures to read ours against. SDGym's "quality" is sdmetrics' QualityReport score,
 # the mean of column shapes and column pair trends; "error" = 1 - score.
@@ -162,7 +169,7 @@ def phase_timers() -> Iterator[dict[str, float]]:
 
 def _phases(name: str, seconds: dict[str, float], epochs: int | None) -> dict[str, Any]:
     out = {"sdv_preprocess_fit": round(seconds["sdv_preprocess_fit"], 3)}
-    if name in ("ctgan", "tvae"):
+    if _sdv_backends()[name].uses_torch:
         model_fit = seconds[f"{name}_fit"]
         training = model_fit - seconds["transformer_fit"] - seconds["transformer_transform"]
         out.update({
@@ -186,17 +193,18 @@ def _median(values: list[float], digits: int = 3) -> float:
 # ---- one table x synthesizer -------------------------------------------------------------
 
 def _params(name: str, epochs: int | None) -> dict[str, Any]:
-    return {"epochs": epochs} if name != "gaussian_copula" and epochs else {}
+    return {"epochs": epochs} if _sdv_backends()[name].trains_in_epochs() and epochs else {}
 
 
 def _raw_sdv(name: str, metadata: Any, params: dict[str, Any]) -> Any:
     """SDV's own synthesizer with the parameters synthdata resolved (CPU, silent)."""
     import sdv.single_table
 
+    backend = _sdv_backends()[name]
     kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
-    if name != "gaussian_copula":
+    if backend.uses_torch:
         kwargs.update(enable_gpu=False, verbose=False)
-    return getattr(sdv.single_table, SDV_CLASSES[name])(metadata, **kwargs)
+    return getattr(sdv.single_table, backend.sdv_class)(metadata, **kwargs)
 
 
 def bench_one(name: str, schema: Any, train: Any, holdout: Any, *, epochs: int | None,
@@ -204,7 +212,7 @@ def bench_one(name: str, schema: Any, train: Any, holdout: Any, *, epochs: int |
     from sdv.metadata import Metadata
 
     from synthdata.synthesizers import get_synthesizer
-    from synthdata.synthesizers.base import sdv_metadata_dict, seeded, to_sdv_frame
+    from synthdata.synthesizers._sdv import sdv_metadata_dict, seeded, to_sdv_frame
 
     frame = to_sdv_frame(train, schema)  # what an SDV user hands SDV (prepared untimed)
     n = len(train)
@@ -230,7 +238,7 @@ def bench_one(name: str, schema: Any, train: Any, holdout: Any, *, epochs: int |
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = _raw_sdv(name, metadata, params)
-            with seeded(seed), phase_timers() as seconds, fit.measure():
+            with seeded(seed, torch=True), phase_timers() as seconds, fit.measure():
                 model.fit({schema.name: frame})  # SDV 2: {table_name: rows}
             with sample.measure():
                 model.sample(num_rows=n)
@@ -282,7 +290,7 @@ def bench_one(name: str, schema: Any, train: Any, holdout: Any, *, epochs: int |
                                   strict=True)]
     base = [a + b for a, b in zip(runs["sdv"]["fit"], runs["sdv"]["sample"], strict=True)]
     out: dict[str, Any] = {
-        "synthesizer": name, "epochs": epochs if name != "gaussian_copula" else None,
+        "synthesizer": name, "epochs": epochs if _sdv_backends()[name].trains_in_epochs() else None,
         "train_rows": n, "holdout_rows": len(holdout), "repeats": repeats,
         "synthdata": ours_s, "sdv": sdv_s,
         "ratio": {"fit": round(ours_s["fit_seconds"] / sdv_s["fit_seconds"], 3),
@@ -296,8 +304,9 @@ def bench_one(name: str, schema: Any, train: Any, holdout: Any, *, epochs: int |
 
 
 def score(schema: Any, train: Any, synth: Any, holdout: Any, repeats: int) -> dict[str, Any]:
+    from synthdata.metrics._encoding import for_sdmetrics, sdmetrics_metadata
     from synthdata.metrics.bias import evaluate_bias
-    from synthdata.metrics.fidelity import _for_sdmetrics, evaluate_fidelity, sdmetrics_metadata
+    from synthdata.metrics.fidelity import evaluate_fidelity
     from synthdata.metrics.privacy import evaluate_privacy
 
     with warnings.catch_warnings():
@@ -307,7 +316,7 @@ def score(schema: Any, train: Any, synth: Any, holdout: Any, repeats: int) -> di
     def quality_report() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            QualityReport().generate(_for_sdmetrics(train, schema), _for_sdmetrics(synth, schema),
+            QualityReport().generate(for_sdmetrics(train, schema), for_sdmetrics(synth, schema),
                                      sdmetrics_metadata(schema), verbose=False)
 
     parts = {"fidelity": lambda: evaluate_fidelity(train, synth, holdout, schema, seed=0),

@@ -15,6 +15,8 @@ from typing import Annotated, NoReturn
 import typer
 
 from synthdata.errors import SynthdataError
+from synthdata.synthesizers.registry import names as synthesizer_names
+from synthdata.validation import MAX_SEED
 
 app = typer.Typer(
     add_completion=False,
@@ -55,8 +57,17 @@ def _setup_logging(quiet: bool) -> None:
     log.propagate = False
 
 
+# library parameter -> CLI flag: the library names its parameters, the CLI shows its flags
+FLAGS = {"out_dir": "--out", "out": "--out", "n_rows": "--rows", "format": "--format",
+         "holdout": "--holdout", "ratio": "--ratio", "counts": "--counts", "where": "--where",
+         "epochs": "--epochs", "batch_size": "--batch-size", "seed": "--seed",
+         "device": "--device", "params": "--schema (synthesizer.params)"}
+
+
 def _fail(exc: BaseException | str) -> NoReturn:
-    typer.echo(f"error: {exc}", err=True)
+    param = getattr(exc, "param", None)
+    prefix = f"{FLAGS[param]}: " if param in FLAGS else ""
+    typer.echo(f"error: {prefix}{exc}", err=True)
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -87,10 +98,16 @@ def _guard(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
 
 SynthOpt = Annotated[
     str | None,
-    typer.Option("--synthesizer", help="gaussian_copula | ctgan | tvae (default: the schema's)."),
+    typer.Option("--synthesizer", help=" | ".join(synthesizer_names())
+                 + " (default: the schema's; see `synthdata synthesizers`)."),
 ]
 EpochsOpt = Annotated[
-    int | None, typer.Option("--epochs", help="Training epochs (ctgan, tvae).")
+    int | None, typer.Option("--epochs", help="Training epochs (synthesizers that train in "
+                                              "epochs; default: the schema's).")
+]
+BatchOpt = Annotated[
+    int | None, typer.Option("--batch-size", help="Training batch size (synthesizers that "
+                                                  "train in epochs; default: the schema's).")
 ]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto | cpu | cuda.")]
 FormatOpt = Annotated[str, typer.Option("--format", help="parquet | csv.")]
@@ -102,7 +119,7 @@ NoIndicatorOpt = Annotated[
     bool, typer.Option("--no-indicator", help="Leave out the 'synthetic' column.")
 ]
 SeedOpt = Annotated[
-    int, typer.Option("--seed", help="Seed for split, fit and sample.", min=0, max=2**32 - 1)
+    int, typer.Option("--seed", help="Seed for split, fit and sample.", min=0, max=MAX_SEED)
 ]
 
 
@@ -198,6 +215,7 @@ def run(
         int | None, typer.Option("--rows", help="Synthetic rows (default: as many as train).")
     ] = None,
     epochs: EpochsOpt = None,
+    batch_size: BatchOpt = None,
     device: DeviceOpt = "auto",
     seed: SeedOpt = 0,
     holdout: Annotated[
@@ -213,8 +231,8 @@ def run(
 
     result = _guard(
         run_pipeline, table, schema, out_dir=out, synthesizer=synthesizer, n_rows=rows,
-        epochs=epochs, device=device, seed=seed, holdout=holdout, fmt=fmt, force=force,
-        progress=not quiet,
+        epochs=epochs, batch_size=batch_size, device=device, seed=seed, holdout=holdout,
+        fmt=fmt, force=force, progress=not quiet,
     )
     _summary(result)
     raise typer.Exit(result.exit_code)
@@ -256,6 +274,7 @@ def balance(
     ] = None,
     synthesizer: SynthOpt = None,
     epochs: EpochsOpt = None,
+    batch_size: BatchOpt = None,
     device: DeviceOpt = "auto",
     seed: SeedOpt = 0,
     fmt: FormatOpt = "parquet",
@@ -265,15 +284,15 @@ def balance(
 ) -> None:
     """Add synthetic rows of the rare target classes; compare with SMOTE on the holdout."""
     _setup_logging(quiet)
-    from synthdata.balance import parse_counts
+    from synthdata.balancing import parse_counts
     from synthdata.pipeline import balance as balance_pipeline
 
     result = _guard(
         lambda: balance_pipeline(
             table, schema, out_dir=out, ratio=ratio,
             counts=parse_counts(counts) if counts is not None else None,
-            synthesizer=synthesizer, epochs=epochs, device=device, seed=seed, fmt=fmt,
-            indicator=not no_indicator, force=force, progress=not quiet))
+            synthesizer=synthesizer, epochs=epochs, batch_size=batch_size, device=device,
+            seed=seed, fmt=fmt, indicator=not no_indicator, force=force, progress=not quiet))
     _extended_summary(result, "balanced")
     info = result.report["balance"]
     typer.echo(f"  classes           : {info['class_counts_before']} -> "
@@ -294,6 +313,7 @@ def augment(
     rows: Annotated[int, typer.Option("--rows", help="Synthetic rows to add.")],
     synthesizer: SynthOpt = None,
     epochs: EpochsOpt = None,
+    batch_size: BatchOpt = None,
     device: DeviceOpt = "auto",
     seed: SeedOpt = 0,
     fmt: FormatOpt = "parquet",
@@ -307,8 +327,8 @@ def augment(
 
     result = _guard(
         augment_pipeline, table, schema, out_dir=out, n_rows=rows, synthesizer=synthesizer,
-        epochs=epochs, device=device, seed=seed, fmt=fmt, indicator=not no_indicator,
-        force=force, progress=not quiet)
+        epochs=epochs, batch_size=batch_size, device=device, seed=seed, fmt=fmt,
+        indicator=not no_indicator, force=force, progress=not quiet)
     _extended_summary(result, "augmented")
     _figures(result.report)
     raise typer.Exit(result.exit_code)
@@ -362,9 +382,7 @@ def sample(
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("synthdata-demo"),
-    synthesizer: Annotated[
-        str, typer.Option("--synthesizer", help="gaussian_copula | ctgan | tvae.")
-    ] = "gaussian_copula",
+    synthesizer: SynthOpt = None,
     seed: SeedOpt = 0,
     epochs: EpochsOpt = None,
     quiet: QuietOpt = False,
@@ -448,26 +466,33 @@ def schema_check(
 
 @app.command()
 def synthesizers() -> None:
-    """List the registered synthesizers and whether they can run here."""
-    from synthdata.synthesizers import REGISTRY
+    """List the registered synthesizers, what they can do, and whether they can run here."""
+    from synthdata.synthesizers.registry import backend_class
 
-    try:
-        import sdv  # noqa: F401
-        import torch
+    for name in synthesizer_names():
+        try:
+            cls = backend_class(name)
+            problem = None
+            if getattr(cls, "sdv_class", None):
+                import sdv  # noqa: F401
+            if cls.uses_torch:
+                import torch
 
-        cuda = bool(torch.cuda.is_available())
-        problem = None
-    except ImportError as exc:  # a broken install, reported rather than raised
-        cuda, problem = False, str(exc)
-    for name, cls in REGISTRY.items():
+                status = "ready (device auto -> " + (
+                    "cuda" if torch.cuda.is_available() else "cpu") + ")"
+            else:
+                status = "ready (cpu)"
+        except ImportError as exc:  # a broken install, reported rather than raised
+            problem = str(exc)
         if problem:
-            status = f"cannot run: {problem}"
-        elif cls.uses_torch:
-            status = "ready (device auto -> " + ("cuda" if cuda else "cpu") + ")"
-        else:
-            status = "ready (cpu)"
+            typer.echo(f"{name:<16} cannot run: {problem}")
+            continue
+        traits = [t for t, on in (("conditional", cls.conditional),
+                                  ("epochs", cls.trains_in_epochs()),
+                                  ("differentially private", cls.differentially_private),
+                                  ("pickled model", cls.pickled)) if on]
         doc = (cls.__doc__ or "").strip().splitlines()[0]
-        typer.echo(f"{name:<16} {status:<32} {doc}")
+        typer.echo(f"{name:<16} {status:<32} {doc} [{', '.join(traits) or 'plain'}]")
 
 
 def main() -> None:

@@ -112,8 +112,6 @@ columns:
   support_calls: {kind: integer, min: 0, max: 30, nullable: false}
   autopay: {kind: boolean, nullable: false}
   churned: {kind: boolean, nullable: false}
-synthesizer:
-  name: gaussian_copula
 split:
   holdout: 0.2
 """

@@ -36,7 +36,14 @@ class DataError(SynthdataError, ValueError):
 
 
 class ParameterError(SynthdataError, ValueError):
-    """A synthesizer or pipeline parameter is out of its domain."""
+    """A synthesizer or pipeline parameter is out of its domain.
+
+    ``param`` names the library parameter when one is at fault; the CLI shows its flag.
+    """
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        self.param = param
+        super().__init__(message)
 
 
 class DeviceError(SynthdataError, ValueError):

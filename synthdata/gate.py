@@ -1,7 +1,9 @@
 """The export gate: turns the report's figures into an export decision.
 
-``check_gate(report, config)`` reads the figures of a report (the dict written to
-``report.json``) and returns :class:`GateResult` — ``passed`` plus one :class:`GateFailure`
+``check_gate(report, config)`` checks the figures each metric module declares in its
+``GATED`` specs (:class:`synthdata.metrics._base.Gated`: figure, bound field, direction,
+required) against the bounds, so a new gated metric is one function plus one spec line; it
+returns :class:`GateResult` — ``passed`` plus one :class:`GateFailure`
 ``{check, value, bound, message}`` per failed check, in plain words. Bounds come from the
 schema's ``gate:`` block (:class:`synthdata.schema.GateConfig`, defaults from published anchors):
 
@@ -42,6 +44,9 @@ class GateResult(BaseModel):
     failures: list[GateFailure] = Field(default_factory=list)
     checked: list[str] = Field(default_factory=list, description="Checks that were evaluated.")
     skipped: list[str] = Field(default_factory=list, description="Checks that did not apply.")
+    forced: bool = Field(False, description="Exported although failed (--force).")
+    override: dict[str, Any] | None = Field(
+        None, description="Who forced the export, when, and which checks had failed.")
 
 
 def _lookup(report: dict[str, Any], path: str) -> Any:
@@ -57,8 +62,17 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def check_gate(report: dict[str, Any], config: GateConfig | None = None) -> GateResult:
-    """Check a report (``report.json`` as a dict) against the gate bounds."""
+def _sections() -> dict[str, tuple[Any, ...]]:
+    from synthdata.metrics import bias, fidelity, privacy
+
+    return {"fidelity": fidelity.GATED, "privacy": privacy.GATED, "bias": bias.GATED}
+
+
+def check_gate(report: Any, config: GateConfig | None = None) -> GateResult:
+    """Check a report (a :class:`~synthdata.report.Report`, or ``report.json`` as a dict)
+    against the gate bounds."""
+    if not isinstance(report, dict):
+        report = report.to_json_dict()
     config = config or GateConfig()
     if not config.enabled:
         return GateResult(passed=True, enabled=False)
@@ -66,7 +80,7 @@ def check_gate(report: dict[str, Any], config: GateConfig | None = None) -> Gate
 
     def bound(check: str, value: Any, limit: float, upper: bool, what: str, *,
               required: bool) -> None:
-        if value is None or not isinstance(value, int | float):
+        if value is None or isinstance(value, bool) or not isinstance(value, int | float):
             if required:
                 result.checked.append(check)
                 result.failures.append(GateFailure(
@@ -85,58 +99,28 @@ def check_gate(report: dict[str, Any], config: GateConfig | None = None) -> Gate
                 check=check, value=value, bound=limit,
                 message=f"{what} is {_fmt(value)}, {relation} of {limit:g}"))
 
-    fid = _lookup(report, "fidelity.figures") or {}
-    bound("fidelity.column_shapes", fid.get("column_shapes"), config.min_column_shapes, False,
-          "column shapes (how well each synthetic column's distribution matches the real one)",
-          required=False)
-    bound("fidelity.column_pair_trends", fid.get("column_pair_trends"),
-          config.min_column_pair_trends, False,
-          "column pair trends (how well correlations between columns are kept)", required=False)
-    bound("fidelity.detection_auc", fid.get("detection_auc"), config.max_detection_auc, True,
-          "the AUC of a classifier telling synthetic rows from real ones", required=False)
-
-    priv = _lookup(report, "privacy.figures")
-    if priv is not None:
-        bound("privacy.dcr_share", priv.get("dcr_share"), config.max_dcr_share, True,
-              "the share of synthetic rows closer to a training row than to a holdout row "
-              "(0.5 = no leak)", required=True)
-        rate, base = priv.get("exact_copy_rate"), priv.get("exact_copy_rate_holdout")
-        excess = rate - base if isinstance(rate, float) and isinstance(base, float) else None
-        bound("privacy.exact_copy_excess", excess, config.max_exact_copy_excess, True,
-              "the rate of synthetic rows that copy a training row, above the holdout's own "
-              "rate of natural duplicates", required=True)
-        bound("privacy.mia_auc", priv.get("mia_auc"), config.max_mia_auc, True,
-              "the AUC of a membership-inference attacker (0.5 = it cannot tell who was in "
-              "the training data)", required=True)
-        untrusted = set(priv.get("untrustworthy_attacks") or [])
-        risks = {"singling_out_univariate": priv.get("singling_out_risk_univariate"),
-                 "singling_out_multivariate": priv.get("singling_out_risk_multivariate"),
-                 "linkability": priv.get("linkability_risk")}
-        risks.update({f"inference:{c}": v for c, v in (priv.get("inference_risk") or {}).items()})
-        for name, value in risks.items():
-            check = f"privacy.{name.replace(':', '_risk.') if ':' in name else name + '_risk'}"
-            if name in untrusted:
-                result.skipped.append(check)  # no better than guessing: no evidence either way
+    for section, specs in _sections().items():
+        data = report.get(section)
+        if not isinstance(data, dict):
+            continue  # a section the command does not make (e.g. no synthetic rows)
+        figures = data.get("figures") or {}
+        untrusted = set(figures.get("untrustworthy_attacks") or [])
+        for spec in specs:
+            if spec.kind == "flags":
+                _flags(result, section, data.get(spec.figure), getattr(config, spec.bound))
                 continue
-            what = {"singling_out_univariate": "the risk of singling out one person from a "
-                                               "single column's value",
-                    "singling_out_multivariate": "the risk of singling out one person from a "
-                                                 "combination of values",
-                    "linkability": "the risk of linking two halves of a person's record"}.get(
-                name, f"the risk of inferring {name.split(':', 1)[-1]} from the "
-                      "quasi-identifiers")
-            bound(check, value, config.max_reidentification_risk, True, what,
-                  required=name != "linkability")
-
-    flags = _lookup(report, "bias.flags")
-    if flags is not None and config.block_on_bias_flags:
-        result.checked.append("bias.flags")
-        for flag in flags:
-            if flag.get("severity") == "block":
-                result.failures.append(GateFailure(
-                    check=f"bias.{flag['column']}.{flag['check']}", value=flag.get("synth"),
-                    bound=flag.get("tolerance"),
-                    message=f"bias ({flag['column']} = {flag['group']}): {flag['message']}"))
+            value = figures.get(spec.figure)
+            if "{key}" in spec.check:  # one check per key of a dict figure (none when absent)
+                items = list((value or {}).items())
+            else:
+                items = [(None, value)]
+            for key, item in items:
+                check = (spec.check or f"{section}.{spec.figure}").format(key=key)
+                if spec.attack and spec.attack.format(key=key) in untrusted:
+                    result.skipped.append(check)  # no better than guessing: no evidence
+                    continue
+                bound(check, item, getattr(config, spec.bound), spec.upper,
+                      spec.what.format(key=key), required=spec.required)
 
     for rule in config.rules:
         value = _lookup(report, rule.path)
@@ -146,3 +130,16 @@ def check_gate(report: dict[str, Any], config: GateConfig | None = None) -> Gate
             bound(f"rule.{rule.path}", value, rule.max, True, rule.path, required=True)
     result.passed = not result.failures
     return result
+
+
+def _flags(result: GateResult, section: str, flags: Any, block: bool) -> None:
+    """Each flag of severity ``block`` fails the gate (when the schema asks for it)."""
+    if flags is None or not block:
+        return
+    result.checked.append(f"{section}.flags")
+    for flag in flags:
+        if flag.get("severity") == "block":
+            result.failures.append(GateFailure(
+                check=f"{section}.{flag['column']}.{flag['check']}", value=flag.get("synth"),
+                bound=flag.get("tolerance"),
+                message=f"{section} ({flag['column']} = {flag['group']}): {flag['message']}"))

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from synthdata.gate import GateResult
+
 
 class Section(BaseModel):
     """One scoring section: headline figures, [0, 1] scores (higher is better), tidy details."""
@@ -52,20 +54,55 @@ class RunInfo(BaseModel):
     duration_seconds: float
 
 
+class BalanceSection(BaseModel):
+    """What ``balance`` planned, generated and measured."""
+
+    target: str
+    ratio: float | None = None
+    counts_requested: dict[str, int] | None = None
+    plan: dict[str, int] = Field(default_factory=dict)
+    class_counts_before: dict[str, int] = Field(default_factory=dict)
+    class_counts_after: dict[str, int] = Field(default_factory=dict)
+    ratio_after: float | None = None
+    generation: dict[str, Any] = Field(
+        default_factory=dict, description="Per class: rows, seconds, rows_per_second, drawn, "
+        "method.")
+    comparison: list[dict[str, Any]] = Field(
+        default_factory=list, description="real / real+synthetic / real+SMOTE / class weights "
+        "scored on the holdout.")
+    verdict: str | None = None
+    n_seeds: int
+
+
+class AugmentSection(BaseModel):
+    """What ``augment`` added."""
+
+    n_rows_added: int
+    generation: dict[str, Any] = Field(default_factory=dict)
+
+
 class Report(BaseModel):
+    """``report.json``: typed from the moment it is built until it is written."""
+
     synthdata_version: str
     run: RunInfo
     fidelity: Section
     privacy: Section | None = None
     bias: BiasSection | None = None
-    gate: dict[str, Any] | None = Field(
-        None, description="check_gate's result: passed, failures, and any --force override."
-    )
+    gate: GateResult | None = Field(
+        None, description="check_gate's result: passed, failures, and any --force override.")
     pii: list[dict[str, Any]] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    balance: BalanceSection | None = None
+    augment: AugmentSection | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        """The JSON written to ``report.json`` (sections a command does not make are left out)."""
+        out = self.model_dump(mode="json")
+        for optional in ("balance", "augment"):
+            if out[optional] is None:
+                del out[optional]
+        return out
 
 
 # ---- HTML -------------------------------------------------------------------------------------

@@ -43,7 +43,6 @@ __all__ = [
     "schema_from_dict",
 ]
 
-SYNTHESIZER_NAMES = ("gaussian_copula", "ctgan", "tvae")
 MIN_ROWS = 10
 _INT64_LIMIT = 2.0**63
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
@@ -60,6 +59,19 @@ class ColumnKind(str, Enum):
     id = "id"
     pii = "pii"
     text = "text"
+
+
+# the SDV / SDMetrics sdtype of each kind (SDV's ordinal sdtype needs an order transformer;
+# the categories are what matters here); PII and free text have none: they are never modelled
+SDTYPES = {
+    ColumnKind.numerical: "numerical",
+    ColumnKind.integer: "numerical",
+    ColumnKind.categorical: "categorical",
+    ColumnKind.ordinal: "categorical",
+    ColumnKind.boolean: "boolean",
+    ColumnKind.datetime: "datetime",
+    ColumnKind.id: "id",
+}
 
 
 class PiiStrategy(str, Enum):
@@ -115,17 +127,46 @@ class Column(BaseModel):
     description: str | None = Field(None, description="Free text for humans; not used.")
 
 
+def _default_synthesizer() -> str:
+    from synthdata.synthesizers.registry import DEFAULT
+
+    return DEFAULT
+
+
+RESERVED_PARAMS = ("seed", "device")  # given per call (CLI: --seed, --device), not per schema
+
+
 class SynthesizerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(
-        "gaussian_copula", description="Registry name: " + ", ".join(SYNTHESIZER_NAMES)
-    )
-    epochs: int | None = Field(None, ge=1, description="Training epochs (ctgan, tvae).")
-    batch_size: int | None = Field(None, ge=1, description="Training batch size (ctgan, tvae).")
+        default_factory=_default_synthesizer,
+        description="Registry name (see `synthdata synthesizers`); default: the registry's "
+        "default.")
+    epochs: int | None = Field(None, ge=1, description="Training epochs (synthesizers that "
+                               "train in epochs).")
+    batch_size: int | None = Field(None, ge=1, description="Training batch size (synthesizers "
+                                   "that train in epochs).")
     params: dict[str, Any] = Field(
-        default_factory=dict, description="Further synthesizer parameters, validated at fit."
-    )
+        default_factory=dict, description="Further synthesizer parameters, checked against the "
+        "synthesizer's own parameters when the schema loads.")
+
+    def problems(self, schema: Schema) -> list[str]:
+        """The name and every parameter checked against the registry and the backend."""
+        from synthdata.synthesizers.registry import REGISTRY, backend_class
+
+        if self.name not in REGISTRY:
+            return [f"synthesizer.name: expected one of {', '.join(REGISTRY)}, "
+                    f"found '{self.name}'; use one of those names"]
+        out = [f"synthesizer.params must not set '{key}'; pass it per run instead (CLI: "
+               f"--{key})" for key in RESERVED_PARAMS if key in self.params]
+        backend = backend_class(self.name)
+        given = {k: v for k, v in self.params.items() if k not in RESERVED_PARAMS}
+        for key in ("epochs", "batch_size"):  # fields kept for other synthesizers: see run
+            if getattr(self, key) is not None and backend.trains_in_epochs():
+                given[key] = getattr(self, key)
+        _, found = backend.param_problems(given, schema)
+        return out + [f"synthesizer: {p}" for p in found]
 
 
 class SplitConfig(BaseModel):
@@ -291,11 +332,7 @@ class Schema(BaseModel):
                     f"primary_key: column '{self.primary_key}' must have kind id; "
                     f"set 'kind: id' on it"
                 )
-        if self.synthesizer.name not in SYNTHESIZER_NAMES:
-            problems.append(
-                f"synthesizer.name: expected one of {', '.join(SYNTHESIZER_NAMES)}, "
-                f"found '{self.synthesizer.name}'; use one of those names"
-            )
+        problems.extend(self.synthesizer.problems(self))
         for name, col in self.columns.items():
             problems.extend(_column_problems(name, col))
         return problems
@@ -849,6 +886,8 @@ def reference_markdown() -> str:
             return "required"
         if field.default_factory is not None:
             value = field.default_factory()
+            if isinstance(value, str):
+                return value
             return "[]" if value == [] else "{}" if value == {} else "see below"
         value = field.default
         if isinstance(value, Enum):

@@ -18,7 +18,7 @@ import pytest
 
 from synthdata.demo import demo_schema, make_demo_table
 from synthdata.metrics import attacks
-from synthdata.metrics.fidelity import scored_columns
+from synthdata.metrics._encoding import scored_columns
 
 PYTHON = os.environ.get("SYNTHDATA_ANONYMETER_PYTHON")
 HERE = Path(__file__).parent

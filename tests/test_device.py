@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from synthdata.errors import DeviceError, ParameterError
-from synthdata.synthesizers import base, get_synthesizer
+from synthdata.synthesizers import _sdv, base, get_synthesizer
 from synthdata.synthesizers.base import resolve_device
 
 
@@ -39,7 +39,7 @@ def test_backends_pass_the_resolved_device_to_sdv(schema, name, device, gpu):
 
     synth = get_synthesizer(name, schema, epochs=1)
     model = synth._make_model(
-        Metadata.load_from_dict(base.sdv_metadata_dict(schema)), synth.get_params(), device
+        Metadata.load_from_dict(_sdv.sdv_metadata_dict(schema)), synth.get_params(), device
     )
     assert model.enable_gpu is gpu
 

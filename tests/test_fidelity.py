@@ -12,11 +12,11 @@ from typer.testing import CliRunner
 
 from synthdata.cli import app
 from synthdata.demo import demo_schema, make_demo_table
+from synthdata.metrics._encoding import scored_columns
 from synthdata.metrics.fidelity import (
     detection,
     evaluate_fidelity,
     ml_efficacy,
-    scored_columns,
 )
 from synthdata.schema import schema_from_dict
 from synthdata.split import split

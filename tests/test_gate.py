@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _report(**privacy) -> dict:
     figures = {"dcr_share": 0.50, "exact_copy_rate": 0.01, "exact_copy_rate_holdout": 0.01,
-               "mia_auc": 0.5, "singling_out_risk_univariate": 0.01,
+               "exact_copy_excess": 0.0, "mia_auc": 0.5, "singling_out_risk_univariate": 0.01,
                "singling_out_risk_multivariate": 0.0, "linkability_risk": 0.0,
                "inference_risk": {"sex": 0.02}, "untrustworthy_attacks": []}
     figures.update(privacy)
@@ -40,7 +40,7 @@ def test_a_good_report_passes():
 
 @pytest.mark.parametrize(("figures", "check"), [
     ({"dcr_share": 0.62}, "privacy.dcr_share"),
-    ({"exact_copy_rate": 0.2}, "privacy.exact_copy_excess"),
+    ({"exact_copy_excess": 0.19}, "privacy.exact_copy_excess"),
     ({"mia_auc": 0.8}, "privacy.mia_auc"),
     ({"singling_out_risk_univariate": 0.4}, "privacy.singling_out_univariate_risk"),
     ({"inference_risk": {"sex": 0.3}}, "privacy.inference_risk.sex"),
@@ -53,6 +53,19 @@ def test_each_privacy_bound_fails_in_plain_words(figures, check):
     assert failure.check == check
     assert failure.message and ("above the maximum" in failure.message
                                 or "could not be measured" in failure.message)
+
+
+def test_a_metric_module_declares_what_the_gate_checks(monkeypatch):
+    """A new gated figure is one spec line in its metric module: the gate reads the specs."""
+    from synthdata.metrics import _base, fidelity
+
+    spec = _base.Gated("toy_figure", "max_detection_auc", "a toy figure")
+    monkeypatch.setattr(fidelity, "GATED", (*fidelity.GATED, spec))
+    report = _report()
+    report["fidelity"]["figures"]["toy_figure"] = 0.99
+    [failure] = check_gate(report).failures
+    assert failure.check == "fidelity.toy_figure" and failure.bound == 0.95
+    assert "a toy figure is 0.990, above the maximum of 0.95" == failure.message
 
 
 def test_untrustworthy_attacks_are_skipped_not_failed():

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from synthdata.cli import app
 from synthdata.demo import demo_schema, make_demo_table
-from synthdata.metrics.privacy import MixedEncoder, evaluate_privacy, quasi_identifiers
+from synthdata.metrics._encoding import MixedEncoder
+from synthdata.metrics.privacy import evaluate_privacy, quasi_identifiers
 from synthdata.schema import schema_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]

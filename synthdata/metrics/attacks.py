@@ -25,6 +25,10 @@ rows' presence in the synthetic data explains; its interval propagates both rate
   5 % (numbers).
 
 Train and holdout are subsampled to equal size first, so their rates are comparable.
+
+The encodings (``features`` for the predicates' coded columns, ``MixedEncoder`` for the
+nearest-neighbour distances, shared with fidelity and privacy) live in ``metrics._encoding``;
+``metrics.privacy`` runs these attacks and turns their risks into figures and scores.
 """
 
 from __future__ import annotations
@@ -36,15 +40,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthdata.metrics.fidelity import _features
-from synthdata.schema import ColumnKind, Schema
+from synthdata.metrics._encoding import NUMERIC, MixedEncoder, as_number, features, subsample
+from synthdata.schema import Schema
 
 Z_95 = 1.959963984540054
 N_ATTACKS = 2000
 NUMERIC_TOLERANCE = 0.05
 MAX_TRIES_FACTOR = 20
 MIN_ATTACKS = 100
-_NUMERIC = (ColumnKind.numerical, ColumnKind.integer, ColumnKind.datetime)
 
 
 @dataclass(frozen=True)
@@ -114,10 +117,8 @@ class Predicate:
 def _values(df: pd.DataFrame, schema: Schema, column: str) -> np.ndarray:
     """Numbers as floats (dates as ns), everything else as text; missing as NaN / None."""
     col = df[column]
-    if schema.columns[column].kind in _NUMERIC:
-        if pd.api.types.is_datetime64_any_dtype(col):
-            col = col.astype("int64").where(col.notna())
-        return pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64")
+    if schema.columns[column].kind in NUMERIC:
+        return as_number(col).to_numpy()
     return np.array([None if pd.isna(v) else str(v) for v in col], dtype=object)
 
 
@@ -130,7 +131,7 @@ def _univariate_predicates(synth: pd.DataFrame, schema: Schema, columns: list[st
             continue
         counts = values.value_counts()
         pool.extend(Predicate(((c, "==", float(v)),)) for v in counts[counts == 1].index)
-        if schema.columns[c].kind in _NUMERIC:
+        if schema.columns[c].kind in NUMERIC:
             pool.append(Predicate(((c, "<=", float(values.min())),)))
             pool.append(Predicate(((c, ">=", float(values.max())),)))
     if len(pool) > n:
@@ -142,7 +143,7 @@ def _multivariate_predicates(synth: pd.DataFrame, schema: Schema, columns: list[
                              rng: np.random.Generator, n: int, n_cols: int,
                              *, random_values: bool) -> list[Predicate]:
     medians = {c: float(synth[c].median()) for c in columns
-               if schema.columns[c].kind in _NUMERIC and synth[c].notna().any()}
+               if schema.columns[c].kind in NUMERIC and synth[c].notna().any()}
     distinct = {c: synth[c].dropna().unique() for c in columns}
     predicates = []
     for _ in range(n):
@@ -176,7 +177,7 @@ def _random_univariate(synth: pd.DataFrame, schema: Schema, columns: list[str],
         values = synth[c].dropna().unique()
         if len(values) == 0:
             continue
-        if schema.columns[c].kind in _NUMERIC:
+        if schema.columns[c].kind in NUMERIC:
             low, high = float(np.min(values)), float(np.max(values))
             out.append(Predicate(((c, "<=" if rng.random() < 0.5 else ">=",
                                    float(rng.uniform(low, high))),)))
@@ -198,7 +199,7 @@ def singling_out(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame
     rng = np.random.default_rng(seed)
     train, holdout = _equal_size(train, holdout, rng)
     # numbers and dates as floats, categories as shared codes: predicates compare numbers only
-    (s, t, h), _ = _features([synth, train, holdout], columns, schema)
+    (s, t, h), _ = features([synth, train, holdout], columns, schema)
     if mode == "univariate":
         attack = _univariate_predicates(s, schema, columns, rng, n_attacks)
         naive = _random_univariate(s, schema, columns, rng, max(1, len(attack)))
@@ -231,20 +232,13 @@ def singling_out(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame
 def _equal_size(train: pd.DataFrame, holdout: pd.DataFrame, rng: np.random.Generator
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     n = min(len(train), len(holdout))
-
-    def pick(df: pd.DataFrame) -> pd.DataFrame:
-        if len(df) <= n:
-            return df.reset_index(drop=True)
-        return df.iloc[np.sort(rng.choice(len(df), n, replace=False))].reset_index(drop=True)
-
-    return pick(train), pick(holdout)
+    return (subsample(train, n, rng).reset_index(drop=True),
+            subsample(holdout, n, rng).reset_index(drop=True))
 
 
 def _neighbours(schema: Schema, columns: list[str], reference: pd.DataFrame,
                 queries: pd.DataFrame, fit_on: pd.DataFrame, k: int) -> np.ndarray:
     from sklearn.neighbors import NearestNeighbors
-
-    from synthdata.metrics.privacy import MixedEncoder
 
     encoder = MixedEncoder(columns, schema).fit(fit_on)
     model = NearestNeighbors(n_neighbors=min(k, len(reference)), algorithm="brute")
@@ -288,7 +282,7 @@ def inference(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
     n = min(n_attacks, len(train))
     targets = train.iloc[rng.choice(len(train), n, replace=False)]
     controls = holdout.iloc[rng.choice(len(holdout), n, replace=False)]
-    numeric = schema.columns[secret].kind in _NUMERIC
+    numeric = schema.columns[secret].kind in NUMERIC
     secret_synth = _values(synth, schema, secret)
 
     def right(guess: np.ndarray, truth: np.ndarray) -> int:

@@ -31,6 +31,10 @@ disparity researchers need to see), *reverses* it, or *loses* the group, with a 
 Scores (``bias.scores``, in [0, 1], higher = bias kept as it is): ``representation`` =
 1 - largest TVD; ``outcome_parity`` = 1 - largest change of a parity difference;
 ``downstream_fairness`` = 1 - largest change of a model's equalized-odds difference.
+
+The downstream models' encoding and classifier (shared with fidelity's detection and ML
+efficacy), ``as_number`` and ``scored_columns`` live in ``metrics._encoding``; ``clean`` in
+``metrics._base``.
 """
 
 from __future__ import annotations
@@ -44,11 +48,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthdata.metrics.fidelity import (
-    _as_number,
-    _clean,
-    _features,
-    _hgb_classifier,
+from synthdata.metrics._base import Gated, clean
+from synthdata.metrics._encoding import (
+    NUMERIC,
+    as_number,
+    features,
+    hgb_classifier,
     scored_columns,
 )
 from synthdata.schema import BiasConfig, ColumnKind, Schema, category_text
@@ -57,7 +62,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["evaluate_bias", "group_labels", "positive_outcome"]
 
-_NUMERIC = (ColumnKind.numerical, ColumnKind.integer, ColumnKind.datetime)
 MISSING = "(missing)"
 NUMERIC_BINS = 4
 BOOTSTRAP_ROUNDS = 200
@@ -67,7 +71,7 @@ MAX_HOLDOUT_ROWS = 50_000
 
 # ---- groups and outcomes ---------------------------------------------------------------------
 def _edges(train: pd.Series) -> np.ndarray:
-    values = _as_number(train).dropna().to_numpy()
+    values = as_number(train).dropna().to_numpy()
     if len(values) == 0:
         return np.array([])
     return np.unique(np.quantile(values, np.linspace(0, 1, NUMERIC_BINS + 1)[1:-1]))
@@ -85,7 +89,7 @@ def _single_labels(df: pd.DataFrame, column: str, schema: Schema, edges: np.ndar
             lambda v: MISSING if v is None or (isinstance(v, float) and math.isnan(v))
             or v is pd.NA or v is pd.NaT else category_text(v))
         return out.astype(str)
-    numbers = _as_number(values).to_numpy()
+    numbers = as_number(values).to_numpy()
     bins = np.searchsorted(edges, numbers, side="right")
     bounds = ["-inf", *[_fmt(e) for e in edges], "inf"]
     names = np.array([f"[{bounds[i]}, {bounds[i + 1]})" for i in range(len(bounds) - 1)],
@@ -100,7 +104,7 @@ def group_labels(frames: list[pd.DataFrame], columns: list[str], schema: Schema
     """Group label of every row of each frame; numeric columns binned on the first frame."""
     parts: list[list[pd.Series]] = [[] for _ in frames]
     for c in columns:
-        edges = _edges(frames[0][c]) if schema.columns[c].kind in _NUMERIC else None
+        edges = _edges(frames[0][c]) if schema.columns[c].kind in NUMERIC else None
         for part, df in zip(parts, frames, strict=True):
             part.append(_single_labels(df, c, schema, edges))
     out = []
@@ -119,7 +123,7 @@ def positive_outcome(schema: Schema, train: pd.DataFrame) -> tuple[Any, str]:
     kind = schema.columns[target].kind
     values = train[target].dropna()
     if kind in (ColumnKind.numerical, ColumnKind.integer) and values.nunique() > 10:
-        median = float(_as_number(values).median())
+        median = float(as_number(values).median())
         return ("median", median), f"{target} > {median:g} (train median)"
     counts = values.map(category_text).value_counts()
     positive = "True" if "True" in counts.index else str(counts.sort_index().idxmin())
@@ -132,7 +136,7 @@ def _indicator(df: pd.DataFrame, schema: Schema, rule: tuple[str, Any]) -> pd.Se
     assert target is not None
     values = df[target]
     if rule[0] == "median":
-        hit = _as_number(values) > rule[1]
+        hit = as_number(values) > rule[1]
     else:
         hit = values.map(lambda v: category_text(v) == rule[1] if pd.notna(v) else False)
     return hit.astype("float64").where(values.notna())
@@ -314,13 +318,13 @@ def _outcome_parity(col: _Column, g_train: pd.Series, g_synth: pd.Series, y_trai
 def _scores(fit_on: pd.DataFrame, y_fit: pd.Series, test_on: pd.DataFrame, schema: Schema,
             seed: int) -> np.ndarray | None:
     target = schema.target
-    features = [c for c in scored_columns(schema) if c != target]
+    columns = [c for c in scored_columns(schema) if c != target]
     known = y_fit.notna().to_numpy()
     y = y_fit.to_numpy()[known].astype(int)
     if len(set(y)) < 2:
         return None
-    (x_fit, x_test), is_cat = _features([fit_on[known], test_on], features, schema)
-    model = _hgb_classifier(is_cat, seed).fit(x_fit, y)
+    (x_fit, x_test), is_cat = features([fit_on[known], test_on], columns, schema)
+    model = hgb_classifier(is_cat, seed).fit(x_fit, y)
     return model.predict_proba(x_test)[:, list(model.classes_).index(1)]
 
 
@@ -542,7 +546,7 @@ def evaluate_bias(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFram
     settings["n_tests"] = n_tests
     settings["per_test_alpha"] = level
     for col in columns:
-        out["figures"][col.key] = {k: _clean(v) if not isinstance(v, list) else v
+        out["figures"][col.key] = {k: clean(v) if not isinstance(v, list) else v
                                    for k, v in col.figures.items()}
         out["details"].extend(col.details)
         out["skipped"].extend(col.skipped)
@@ -550,10 +554,10 @@ def evaluate_bias(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFram
             if cand.beyond_tolerance and cand.p_value < level:
                 out["flags"].append({
                     "column": cand.column, "group": cand.group, "check": cand.check,
-                    "real": _clean(cand.real), "synth": _clean(cand.synth),
+                    "real": clean(cand.real), "synth": clean(cand.synth),
                     "tolerance": cand.tolerance, "message": cand.message,
                     "change": cand.change, "severity": cand.severity,
-                    "p_value": cand.p_value, **{k: _clean(v) for k, v in cand.extra.items()},
+                    "p_value": cand.p_value, **{k: clean(v) for k, v in cand.extra.items()},
                 })
     if out["skipped"]:
         sizes = ", ".join(f"{s['column']}={s['group']!r}" for s in out["skipped"][:6])
@@ -578,3 +582,7 @@ def evaluate_bias(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFram
                                       and f.get("eo_gap_real_model") is not None]),
     }
     return out
+
+
+# what the export gate checks in this section (see synthdata/gate.py)
+GATED = (Gated("flags", "block_on_bias_flags", kind="flags"),)

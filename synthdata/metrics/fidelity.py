@@ -15,26 +15,35 @@ perfect generator (fresh rows from the same population) would score.
   columns whose permutation hurts it most (what gives the synthetic rows away).
 - ML efficacy (with a target): the same model trained on synth and on train, both tested on the
   holdout (TSTR vs TRTR): ROC AUC for a binary target, macro-F1 for multiclass, R² for numbers.
+
+``Result``, detail rows and the runner that merges the metrics live in ``metrics._base``; the
+column kinds, ``scored_columns``, the sdmetrics inputs and the classifiers' encoding and model
+(shared with privacy, attacks and bias) in ``metrics._encoding``.
 """
 
 from __future__ import annotations
 
-import logging
-import math
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from synthdata.metrics._base import Gated, Result, clean, mean, row, run_metrics
+from synthdata.metrics._encoding import (
+    CATEGORICAL,
+    NUMERIC,
+    as_number,
+    features,
+    for_sdmetrics,
+    hgb_classifier,
+    scored_columns,
+    sdmetrics_metadata,
+)
 from synthdata.schema import ColumnKind, Schema, category_text
 
-logger = logging.getLogger(__name__)
-
 __all__ = [
-    "Result",
     "category_coverage",
     "column_quality",
     "detection",
@@ -44,74 +53,13 @@ __all__ = [
     "range_coverage",
 ]
 
-_SDTYPES = {
-    ColumnKind.numerical: "numerical",
-    ColumnKind.integer: "numerical",
-    ColumnKind.categorical: "categorical",
-    ColumnKind.ordinal: "categorical",
-    ColumnKind.boolean: "boolean",
-    ColumnKind.datetime: "datetime",
-}
-_NUMERIC = (ColumnKind.numerical, ColumnKind.integer, ColumnKind.datetime)
-_CATEGORICAL = (ColumnKind.categorical, ColumnKind.ordinal, ColumnKind.boolean)
 RANGE_BINS = 20
 CV_FOLDS = 5
 MAX_DETECTION_ROWS = 20_000  # per side; enough for a stable AUC, bounded time
 TOP_FEATURES = 5
 
 
-@dataclass
-class Result:
-    """One metric's output; merged into the report's fidelity section."""
-
-    figures: dict[str, Any] = field(default_factory=dict)
-    scores: dict[str, float | None] = field(default_factory=dict)
-    details: list[dict[str, Any]] = field(default_factory=list)
-    reference: dict[str, Any] = field(default_factory=dict)
-
-
-def _row(columns: list[str], metric: str, value: float | None, error: str | None = None,
-         **extra: Any) -> dict[str, Any]:
-    return {"columns": columns, "metric": metric, "value": _clean(value), "error": error, **extra}
-
-
-def _clean(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    return value
-
-
-def _mean(values: Sequence[float | None]) -> float | None:
-    kept = [v for v in values if v is not None and math.isfinite(v)]
-    return float(np.mean(kept)) if kept else None
-
-
-def scored_columns(schema: Schema) -> list[str]:
-    """Columns whose distributions are compared (ids, PII and free text are not)."""
-    return [name for name, col in schema.columns.items() if col.kind in _SDTYPES]
-
-
 # ---- column shapes and pair trends (sdmetrics) -----------------------------------------------
-def sdmetrics_metadata(schema: Schema) -> dict[str, Any]:
-    return {"columns": {c: {"sdtype": _SDTYPES[schema.columns[c].kind]}
-                        for c in scored_columns(schema)}}
-
-
-def _for_sdmetrics(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    out = {}
-    for c in scored_columns(schema):
-        kind = schema.columns[c].kind
-        if kind in (ColumnKind.numerical, ColumnKind.integer):
-            out[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
-        elif kind == ColumnKind.boolean:
-            out[c] = df[c].astype(object).where(df[c].notna(), None)
-        else:
-            out[c] = df[c]
-    return pd.DataFrame(out)
-
-
 def _quality(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema) -> tuple[dict, list]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -121,24 +69,24 @@ def _quality(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema) -> tuple[d
         report = QualityReport()
         report.num_rows_subsample = None  # deterministic figures: score every row
         report.generate(
-            _for_sdmetrics(real, schema),
-            _for_sdmetrics(synth, schema),
+            for_sdmetrics(real, schema),
+            for_sdmetrics(synth, schema),
             sdmetrics_metadata(schema),
             verbose=False,
         )
     props = report.get_properties().set_index("Property")["Score"]
     figures = {
-        "column_shapes": _clean(float(props.get("Column Shapes", np.nan))),
-        "column_pair_trends": _clean(float(props.get("Column Pair Trends", np.nan))),
+        "column_shapes": clean(float(props.get("Column Shapes", np.nan))),
+        "column_pair_trends": clean(float(props.get("Column Pair Trends", np.nan))),
     }
     details = []
-    for row in report.get_details("Column Shapes").to_dict("records"):
-        details.append(_row([row["Column"]], row["Metric"], float(row["Score"]),
-                            row.get("Error") if isinstance(row.get("Error"), str) else None))
-    for row in report.get_details("Column Pair Trends").to_dict("records"):
-        details.append(_row([row["Column 1"], row["Column 2"]], row["Metric"],
-                            float(row["Score"]),
-                            row.get("Error") if isinstance(row.get("Error"), str) else None))
+    for rec in report.get_details("Column Shapes").to_dict("records"):
+        details.append(row([rec["Column"]], rec["Metric"], float(rec["Score"]),
+                           rec.get("Error") if isinstance(rec.get("Error"), str) else None))
+    for rec in report.get_details("Column Pair Trends").to_dict("records"):
+        details.append(row([rec["Column 1"], rec["Column 2"]], rec["Metric"],
+                           float(rec["Score"]),
+                           rec.get("Error") if isinstance(rec.get("Error"), str) else None))
     return figures, details
 
 
@@ -161,33 +109,19 @@ def _category_coverage(real: pd.Series, other: pd.Series) -> float | None:
 def category_coverage(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
                       schema: Schema) -> Result:
     """Share of each column's real categories that appear in synth (mode collapse shows here)."""
-    result = Result()
-    values, ref = [], []
-    for c in scored_columns(schema):
-        if schema.columns[c].kind not in _CATEGORICAL:
-            continue
-        value = _category_coverage(train[c], synth[c])
-        missing = sorted(set(train[c].dropna().astype(str)) - set(synth[c].dropna().astype(str)))
-        result.details.append(_row([c], "CategoryCoverage", value,
-                                   missing_categories=missing[:20]))
-        values.append(value)
-        ref.append(_category_coverage(train[c], holdout[c]))
-    result.figures["category_coverage"] = _mean(values)
-    result.scores["category_coverage"] = result.figures["category_coverage"]
-    result.reference["category_coverage"] = _mean(ref)
-    return result
+    def missing(c: str) -> dict[str, Any]:
+        lost = sorted(set(train[c].dropna().astype(str)) - set(synth[c].dropna().astype(str)))
+        return {"missing_categories": lost[:20]}
 
-
-def _as_number(series: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return series.astype("int64").where(series.notna()).astype("float64")
-    return pd.to_numeric(series, errors="coerce").astype("float64")
+    columns = [c for c in scored_columns(schema) if schema.columns[c].kind in CATEGORICAL]
+    return _per_column("category_coverage", "CategoryCoverage", _category_coverage, columns,
+                       train, synth, holdout, extra=missing)
 
 
 def _range_coverage(real: pd.Series, other: pd.Series) -> float | None:
     """Share of the real distribution's quantile bins (with real rows) that ``other`` reaches."""
-    r = _as_number(real).dropna().to_numpy()
-    o = _as_number(other).dropna().to_numpy()
+    r = as_number(real).dropna().to_numpy()
+    o = as_number(other).dropna().to_numpy()
     if len(r) == 0:
         return None
     if len(o) == 0:
@@ -205,71 +139,45 @@ def _range_coverage(real: pd.Series, other: pd.Series) -> float | None:
 def range_coverage(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
                    schema: Schema) -> Result:
     """Per numeric/date column: share of train's 20 quantile bins that synth values fall in."""
-    result = Result()
-    values, ref = [], []
-    for c in scored_columns(schema):
-        if schema.columns[c].kind not in _NUMERIC:
-            continue
-        value = _range_coverage(train[c], synth[c])
-        result.details.append(_row([c], "RangeCoverage", value))
-        values.append(value)
-        ref.append(_range_coverage(train[c], holdout[c]))
-    result.figures["range_coverage"] = _mean(values)
-    result.scores["range_coverage"] = result.figures["range_coverage"]
-    result.reference["range_coverage"] = _mean(ref)
-    return result
+    columns = [c for c in scored_columns(schema) if schema.columns[c].kind in NUMERIC]
+    return _per_column("range_coverage", "RangeCoverage", _range_coverage, columns,
+                       train, synth, holdout)
+
+
+def _missing_rate_similarity(real: pd.Series, other: pd.Series) -> float:
+    return 1.0 - abs(float(real.isna().mean()) - float(other.isna().mean()))
 
 
 def missing_rate_similarity(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
                             schema: Schema) -> Result:
     """1 - |missing rate in train - missing rate in synth|, per column."""
+    def rates(c: str) -> dict[str, Any]:
+        return {"real_missing_rate": float(train[c].isna().mean()),
+                "synth_missing_rate": float(synth[c].isna().mean())}
+
+    return _per_column("missing_rate_similarity", "MissingRateSimilarity",
+                       _missing_rate_similarity, scored_columns(schema), train, synth, holdout,
+                       extra=rates)
+
+
+def _per_column(name: str, metric: str, compare: Callable[[pd.Series, pd.Series], float | None],
+                columns: list[str], train: pd.DataFrame, synth: pd.DataFrame,
+                holdout: pd.DataFrame, *, extra: Callable[[str], dict[str, Any]] | None = None
+                ) -> Result:
+    """``compare(train[c], synth[c])`` per column as detail rows ``metric`` (with ``extra(c)``);
+    their mean is the figure ``name`` and its score, the mean of ``compare(train[c],
+    holdout[c])`` its reference."""
     result = Result()
     values, ref = [], []
-    for c in scored_columns(schema):
-        rate_train = float(train[c].isna().mean())
-        value = 1.0 - abs(rate_train - float(synth[c].isna().mean()))
-        result.details.append(_row([c], "MissingRateSimilarity", value,
-                                   real_missing_rate=rate_train,
-                                   synth_missing_rate=float(synth[c].isna().mean())))
-        values.append(value)
-        ref.append(1.0 - abs(rate_train - float(holdout[c].isna().mean())))
-    result.figures["missing_rate_similarity"] = _mean(values)
-    result.scores["missing_rate_similarity"] = result.figures["missing_rate_similarity"]
-    result.reference["missing_rate_similarity"] = _mean(ref)
-    return result
-
-
-# ---- features for the classifiers ------------------------------------------------------------
-def _features(frames: list[pd.DataFrame], columns: list[str], schema: Schema
-              ) -> tuple[list[pd.DataFrame], list[bool]]:
-    """Encode frames alike: numbers and dates as floats, categories as shared integer codes."""
-    encoded: list[dict[str, np.ndarray]] = [{} for _ in frames]
-    is_cat = []
     for c in columns:
-        kind = schema.columns[c].kind
-        if kind in _NUMERIC:
-            for enc, df in zip(encoded, frames, strict=True):
-                enc[c] = _as_number(df[c]).to_numpy()
-            is_cat.append(False)
-            continue
-        texts = [df[c].astype(object).where(df[c].notna(), None) for df in frames]
-        levels = sorted({str(v) for t in texts for v in t.dropna()})
-        codes = {v: i for i, v in enumerate(levels)}
-        for enc, t in zip(encoded, texts, strict=True):
-            enc[c] = np.array([codes[str(v)] if v is not None else np.nan for v in t],
-                              dtype="float64")
-        # HistGradientBoosting takes at most 255 categories natively; beyond, codes are ordinal
-        is_cat.append(len(levels) <= 250)
-    return [pd.DataFrame(e, columns=columns) for e in encoded], is_cat
-
-
-def _hgb_classifier(is_cat: list[bool], seed: int):  # type: ignore[no-untyped-def]
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    return HistGradientBoostingClassifier(
-        categorical_features=np.array(is_cat, dtype=bool) if any(is_cat) else None,
-        max_iter=100, learning_rate=0.1, random_state=seed,
-    )
+        value = compare(train[c], synth[c])
+        result.details.append(row([c], metric, value, **(extra(c) if extra else {})))
+        values.append(value)
+        ref.append(compare(train[c], holdout[c]))
+    result.figures[name] = mean(values)
+    result.scores[name] = result.figures[name]
+    result.reference[name] = mean(ref)
+    return result
 
 
 # ---- detection -------------------------------------------------------------------------------
@@ -284,7 +192,7 @@ def _detection_auc(real: pd.DataFrame, other: pd.DataFrame, schema: Schema, seed
     real = real.iloc[np.sort(rng.choice(len(real), n, replace=False))]
     other = other.iloc[np.sort(rng.choice(len(other), n, replace=False))]
     columns = scored_columns(schema)
-    (x_real, x_other), is_cat = _features([real, other], columns, schema)
+    (x_real, x_other), is_cat = features([real, other], columns, schema)
     x = pd.concat([x_real, x_other], ignore_index=True)
     y = np.r_[np.zeros(n, dtype=int), np.ones(n, dtype=int)]
     proba = np.zeros(len(y))
@@ -294,7 +202,7 @@ def _detection_auc(real: pd.DataFrame, other: pd.DataFrame, schema: Schema, seed
     folds = StratifiedGroupKFold(n_splits=CV_FOLDS, shuffle=True, random_state=seed)
     importance = np.zeros(len(columns))
     for train_idx, test_idx in folds.split(x, y, groups):
-        model = _hgb_classifier(is_cat, seed).fit(x.iloc[train_idx], y[train_idx])
+        model = hgb_classifier(is_cat, seed).fit(x.iloc[train_idx], y[train_idx])
         proba[test_idx] = model.predict_proba(x.iloc[test_idx])[:, 1]
         if importances:
             imp = permutation_importance(
@@ -323,10 +231,10 @@ def detection(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
     result.figures["detection_top_features"] = top
     result.scores["detection"] = 1.0 - 2.0 * max(0.0, auc - 0.5)
     result.reference["detection_auc"] = ref_auc
-    result.details.append(_row(scored_columns(schema), "DetectionAUC", auc))
+    result.details.append(row(scored_columns(schema), "DetectionAUC", auc))
     for item in top:
-        result.details.append(_row([item["column"]], "DetectionPermutationImportance",
-                                   item["auc_drop"]))
+        result.details.append(row([item["column"]], "DetectionPermutationImportance",
+                                  item["auc_drop"]))
     return result
 
 
@@ -349,11 +257,11 @@ def _efficacy(fit_on: pd.DataFrame, test_on: pd.DataFrame, reference: pd.DataFra
     assert target is not None
     fit_on = fit_on[fit_on[target].notna()]
     test_on = test_on[test_on[target].notna()]
-    features = [c for c in scored_columns(schema) if c != target]
-    (x_fit, x_test), is_cat = _features([fit_on, test_on], features, schema)
+    columns = [c for c in scored_columns(schema) if c != target]
+    (x_fit, x_test), is_cat = features([fit_on, test_on], columns, schema)
     if task == "regression":
-        y_fit = _as_number(fit_on[target]).to_numpy()
-        y_test = _as_number(test_on[target]).to_numpy()
+        y_fit = as_number(fit_on[target]).to_numpy()
+        y_test = as_number(test_on[target]).to_numpy()
         model = HistGradientBoostingRegressor(
             categorical_features=np.array(is_cat) if any(is_cat) else None, random_state=seed)
         model.fit(x_fit, y_fit)
@@ -367,7 +275,7 @@ def _efficacy(fit_on: pd.DataFrame, test_on: pd.DataFrame, reference: pd.DataFra
             return 0.5, f"training table has one class ({only!r}); scored as chance (AUC 0.5)"
         pred = np.full(len(y_test), only)
         return float(f1_score(y_test, pred, average="macro")), f"one class ({only!r}) only"
-    model = _hgb_classifier(is_cat, seed).fit(x_fit, y_fit)
+    model = hgb_classifier(is_cat, seed).fit(x_fit, y_fit)
     if task == "binary":
         counts = reference[target].astype(str).value_counts()
         positive = "True" if "True" in counts.index else counts.idxmin()  # the rarer class
@@ -395,8 +303,8 @@ def ml_efficacy(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
     result.figures.update({"tstr": tstr, "trtr": trtr, "ml_efficacy_ratio": ratio,
                            "ml_efficacy_metric": metric, "ml_task": task})
     result.scores["ml_efficacy"] = None if ratio is None else min(1.0, ratio)
-    result.details.append(_row([schema.target], f"TSTR_{metric}", tstr, error))
-    result.details.append(_row([schema.target], f"TRTR_{metric}", trtr))
+    result.details.append(row([schema.target], f"TSTR_{metric}", tstr, error))
+    result.details.append(row([schema.target], f"TRTR_{metric}", trtr))
     result.reference["tstr"] = trtr  # a perfect generator trains as well as the real rows
     return result
 
@@ -417,8 +325,8 @@ def distributions(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFram
     result = Result()
     for c in scored_columns(schema):
         real, other = train[c], synth[c]
-        if schema.columns[c].kind in _NUMERIC:
-            r, o = _as_number(real), _as_number(other)
+        if schema.columns[c].kind in NUMERIC:
+            r, o = as_number(real), as_number(other)
             lo, hi = (float(r.min()), float(r.max())) if r.notna().any() else (0.0, 1.0)
             edges = np.linspace(lo, hi if hi > lo else lo + 1, DISTRIBUTION_BINS + 1)
             labels = [f"{edges[i]:.4g}" for i in range(DISTRIBUTION_BINS)]
@@ -446,8 +354,8 @@ def distributions(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFram
             real_shares.append(float(real.isna().mean()))
             synth_shares.append(float(other.isna().mean()) if len(other) else 0.0)
         similarity = 1.0 - 0.5 * float(np.abs(np.subtract(real_shares, synth_shares)).sum())
-        result.details.append(_row([c], "Distribution", similarity, bins=labels,
-                                   real=real_shares, synth=synth_shares))
+        result.details.append(row([c], "Distribution", similarity, bins=labels,
+                                  real=real_shares, synth=synth_shares))
     return result
 
 
@@ -459,8 +367,7 @@ def evaluate_fidelity(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.Data
     Returns the report's ``fidelity`` section: ``figures``, ``scores``, ``details``,
     ``reference``.
     """
-    out = Result()
-    metrics = [
+    out = run_metrics("fidelity", [
         ("column_quality", lambda: column_quality(train, synth, holdout, schema)),
         ("category_coverage", lambda: category_coverage(train, synth, holdout, schema)),
         ("range_coverage", lambda: range_coverage(train, synth, holdout, schema)),
@@ -469,19 +376,17 @@ def evaluate_fidelity(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.Data
         ("detection", lambda: detection(train, synth, holdout, schema, seed=seed)),
         ("ml_efficacy", lambda: ml_efficacy(train, synth, holdout, schema, seed=seed)),
         ("distributions", lambda: distributions(train, synth, holdout, schema)),
-    ]
-    for name, compute in metrics:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                part = compute()
-        except Exception as exc:  # one failed metric is reported, not fatal
-            logger.warning("fidelity metric %s failed: %s", name, exc)
-            out.details.append(_row([], name, None, f"{type(exc).__name__}: {exc}"))
-            continue
-        out.figures.update(part.figures)
-        out.scores.update(part.scores)
-        out.details.extend(part.details)
-        out.reference.update(part.reference)
+    ])
     return {"figures": out.figures, "scores": out.scores, "details": out.details,
             "reference": out.reference}
+
+
+# what the export gate checks in this section (see synthdata/gate.py)
+GATED = (
+    Gated("column_shapes", "min_column_shapes", "column shapes (how well each synthetic "
+          "column's distribution matches the real one)", upper=False),
+    Gated("column_pair_trends", "min_column_pair_trends", "column pair trends (how well "
+          "correlations between columns are kept)", upper=False),
+    Gated("detection_auc", "max_detection_auc",
+          "the AUC of a classifier telling synthetic rows from real ones"),
+)

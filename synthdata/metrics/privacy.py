@@ -3,13 +3,13 @@
 Always measured against the holdout, which the synthesizer never saw: a synthetic row is a
 leak only when it is closer to the training rows than fresh rows from the same population are.
 
-Distances use one mixed-type encoding (:class:`MixedEncoder`): numbers and dates are
-range-normalised with train's min and max (a missing value adds 1 through an indicator), and
-categories are one-hot vectors scaled by 1/sqrt(2), so two rows that differ in one category are
-exactly 1 apart in that column, like two numbers at opposite ends of the range. The distance is
-Euclidean over all columns. Nearest neighbours come from scikit-learn's brute-force search,
-which works through the rows in chunks (``working_memory``), so memory stays bounded whatever
-the row count.
+Distances use one mixed-type encoding (``MixedEncoder``, in ``metrics._encoding``): numbers and
+dates are range-normalised with train's min and max (a missing value adds 1 through an
+indicator), and categories are one-hot vectors scaled by 1/sqrt(2), so two rows that differ in
+one category are exactly 1 apart in that column, like two numbers at opposite ends of the range.
+The distance is Euclidean over all columns. Nearest neighbours come from scikit-learn's
+brute-force search, which works through the rows in chunks (``working_memory``), so memory stays
+bounded whatever the row count.
 
 Figures (``privacy.figures``):
 
@@ -32,25 +32,26 @@ Figures (``privacy.figures``):
 Scores (``privacy.scores``, in [0, 1], higher = more private): ``dcr_protection`` =
 1 - 2*max(0, dcr_share - 0.5); ``exact_copy_protection`` = 1 - excess copy rate;
 ``nndr_protection`` = min(1, nndr_ratio); ``mia_protection`` = 1 - 2*max(0, mia_auc - 0.5).
+
+The re-identification attacks are in ``metrics.attacks``; ``Result``, detail rows and the runner
+that merges the metrics in ``metrics._base``; ``MixedEncoder``, ``scored_columns`` and the other
+encodings shared with fidelity, attacks and bias in ``metrics._encoding``.
 """
 
 from __future__ import annotations
 
-import logging
-import math
-from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from synthdata.metrics.fidelity import Result, _as_number, _clean, _row, scored_columns
-from synthdata.schema import ColumnKind, Schema
-
-logger = logging.getLogger(__name__)
+from synthdata.metrics import attacks
+from synthdata.metrics._base import Gated, Result, row, run_metrics
+from synthdata.metrics._encoding import MixedEncoder, scored_columns, subsample
+from synthdata.schema import Schema
 
 __all__ = [
-    "MixedEncoder",
     "distances",
     "evaluate_privacy",
     "exact_copies",
@@ -59,7 +60,6 @@ __all__ = [
     "reidentification",
 ]
 
-_NUMERIC = (ColumnKind.numerical, ColumnKind.integer, ColumnKind.datetime)
 _DEMOGRAPHIC = (
     "age", "sex", "gender", "race", "ethnic", "marital", "education", "zip", "postcode",
     "postal", "country", "nationality", "birth", "region", "city", "state", "occupation",
@@ -80,54 +80,6 @@ def quasi_identifiers(schema: Schema) -> list[str]:
     return found
 
 
-@dataclass
-class MixedEncoder:
-    """Range-normalised numbers (+ missing indicator) and scaled one-hot categories."""
-
-    columns: list[str]
-    schema: Schema
-
-    def fit(self, train: pd.DataFrame) -> MixedEncoder:
-        self.numeric_: dict[str, tuple[float, float]] = {}
-        self.levels_: dict[str, dict[str, int]] = {}
-        for c in self.columns:
-            if self.schema.columns[c].kind in _NUMERIC:
-                values = _as_number(train[c]).dropna()
-                low = float(values.min()) if len(values) else 0.0
-                high = float(values.max()) if len(values) else 1.0
-                self.numeric_[c] = (low, high - low if high > low else 1.0)
-            else:
-                levels = sorted(set(train[c].dropna().astype(str)))
-                self.levels_[c] = {v: i for i, v in enumerate(levels)}
-        return self
-
-    def transform(self, df: pd.DataFrame) -> np.ndarray:
-        blocks = []
-        for c in self.columns:
-            if c in self.numeric_:
-                low, span = self.numeric_[c]
-                values = ((_as_number(df[c]) - low) / span).to_numpy(dtype="float64")
-                missing = np.isnan(values)
-                blocks.append(np.where(missing, 0.0, values)[:, None])
-                blocks.append(missing.astype("float64")[:, None])
-            else:
-                levels = self.levels_[c]
-                # one slot per train category, one for missing, one for anything unseen
-                width = len(levels) + 2
-                text = df[c].astype(object)
-                index = np.array(
-                    [width - 2 if v is None or (isinstance(v, float) and math.isnan(v))
-                     or v is pd.NA else levels.get(str(v), width - 1) for v in text],
-                    dtype=int,
-                )
-                block = np.zeros((len(df), width))
-                block[np.arange(len(df)), index] = 1.0 / math.sqrt(2.0)
-                blocks.append(block)
-        if not blocks:
-            return np.zeros((len(df), 1), dtype="float32")
-        return np.hstack(blocks).astype("float32")
-
-
 def _nearest(reference: np.ndarray, query: np.ndarray, k: int = 1) -> np.ndarray:
     """Distances from each query row to its ``k`` nearest reference rows, chunked."""
     import sklearn
@@ -139,20 +91,14 @@ def _nearest(reference: np.ndarray, query: np.ndarray, k: int = 1) -> np.ndarray
     return distances.astype("float64")
 
 
-def _subsample(df: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
-    if len(df) <= n:
-        return df
-    return df.iloc[np.sort(rng.choice(len(df), n, replace=False))]
-
-
 def distances(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
               schema: Schema, *, seed: int = 0) -> Result:
     """DCR share, 5th-percentile DCRs and NNDR of synth against train and holdout."""
     rng = np.random.default_rng(seed)
     columns = scored_columns(schema)
     n = min(len(train), len(holdout))
-    train_eq = _subsample(train, n, rng)
-    holdout_eq = _subsample(holdout, n, rng)
+    train_eq = subsample(train, n, rng)
+    holdout_eq = subsample(holdout, n, rng)
     encoder = MixedEncoder(columns, schema).fit(train)
     x_train, x_holdout = encoder.transform(train_eq), encoder.transform(holdout_eq)
     x_synth = encoder.transform(synth)
@@ -191,12 +137,12 @@ def distances(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
     result.scores["dcr_protection"] = 1.0 - 2.0 * max(0.0, share - 0.5)
     result.scores["nndr_protection"] = min(1.0, ratio)
     result.details.extend([
-        _row(columns, "DCRShare", share, n_reference_rows=n, n_synth_rows=len(synth)),
-        _row(columns, "DCR5thPercentile_synth_to_train", p5_synth),
-        _row(columns, "DCR5thPercentile_holdout_to_train", p5_holdout),
-        _row(columns, "NNDRMedian_synth_to_train", nndr_train),
-        _row(columns, "NNDRMedian_synth_to_holdout", nndr_holdout),
-        _row(columns, "DCRHistogram", None, **_histogram(d_train, d_holdout)),
+        row(columns, "DCRShare", share, n_reference_rows=n, n_synth_rows=len(synth)),
+        row(columns, "DCR5thPercentile_synth_to_train", p5_synth),
+        row(columns, "DCR5thPercentile_holdout_to_train", p5_holdout),
+        row(columns, "NNDRMedian_synth_to_train", nndr_train),
+        row(columns, "NNDRMedian_synth_to_holdout", nndr_holdout),
+        row(columns, "DCRHistogram", None, **_histogram(d_train, d_holdout)),
     ])
     return result
 
@@ -233,8 +179,8 @@ def exact_copies(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame
         result.figures[f"exact_copy_excess{suffix}"] = excess
         if not suffix:
             result.scores["exact_copy_protection"] = 1.0 - excess
-        result.details.append(_row(columns, f"ExactCopyRate{suffix.upper()}", synth_rate,
-                                   holdout_rate=holdout_rate, excess=excess))
+        result.details.append(row(columns, f"ExactCopyRate{suffix.upper()}", synth_rate,
+                                  holdout_rate=holdout_rate, excess=excess))
     return result
 
 
@@ -246,8 +192,8 @@ def membership_inference(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.D
     rng = np.random.default_rng(seed + 1)
     columns = scored_columns(schema)
     n = min(len(train), len(holdout), MAX_MIA_ROWS)
-    members = _subsample(train, n, rng)
-    non_members = _subsample(holdout, n, rng)
+    members = subsample(train, n, rng)
+    non_members = subsample(holdout, n, rng)
     encoder = MixedEncoder(columns, schema).fit(train)
     x_synth = encoder.transform(synth)
     d_members = _nearest(x_synth, encoder.transform(members))[:, 0]
@@ -260,9 +206,9 @@ def membership_inference(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.D
     result = Result()
     result.figures.update({"mia_auc": auc, "mia_tpr_at_1pct_fpr": tpr_at})
     result.scores["mia_protection"] = 1.0 - 2.0 * max(0.0, auc - 0.5)
-    result.details.append(_row(columns, "MembershipInferenceAUC", auc, attacker="distance",
-                               n_members=len(d_members), n_non_members=len(d_non)))
-    result.details.append(_row(columns, "MembershipInferenceTPRat1pctFPR", tpr_at))
+    result.details.append(row(columns, "MembershipInferenceAUC", auc, attacker="distance",
+                              n_members=len(d_members), n_non_members=len(d_non)))
+    result.details.append(row(columns, "MembershipInferenceTPRat1pctFPR", tpr_at))
     return result
 
 
@@ -274,8 +220,6 @@ def reidentification(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataF
     ``trustworthy`` flag (False when the attack does no better than random guessing, or too few
     guesses could be built). ``reidentification_protection`` = 1 - the largest trustworthy risk.
     """
-    from synthdata.metrics import attacks
-
     result = Result()
     columns = scored_columns(schema)
     qi = [c for c in quasi_identifiers(schema) if c in columns]
@@ -312,7 +256,7 @@ def reidentification(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataF
         used = info.get("aux_columns") or (info.get("columns_a", []) + info.get("columns_b", [])
                                            ) or columns
         target_column = name.split(":", 1)[1] if ":" in name else None
-        result.details.append(_row(
+        result.details.append(row(
             used if target_column is None else [*used, target_column],
             "".join(w.capitalize() for w in name.split(":")[0].split("_")) + "Risk",
             info["risk"], None, **{k: v for k, v in info.items() if k != "risk"}))
@@ -325,18 +269,34 @@ def evaluate_privacy(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataF
 
     Returns the report's ``privacy`` section: ``figures``, ``scores``, ``details``.
     """
-    out = Result()
-    for name, metric in (("distances", distances), ("exact_copies", exact_copies),
-                         ("membership_inference", membership_inference),
-                         ("reidentification", reidentification)):
-        try:
-            part = metric(train, synth, holdout, schema, seed=seed)
-        except Exception as exc:  # one failed metric is reported, not fatal
-            logger.warning("privacy metric %s failed: %s", name, exc)
-            out.details.append(_row([], name, None, f"{type(exc).__name__}: {exc}"))
-            continue
-        out.figures.update({k: _clean(v) if not isinstance(v, dict | list) else v
-                            for k, v in part.figures.items()})
-        out.scores.update(part.scores)
-        out.details.extend(part.details)
+    out = run_metrics("privacy", [
+        (name, partial(metric, train, synth, holdout, schema, seed=seed))
+        for name, metric in (("distances", distances), ("exact_copies", exact_copies),
+                             ("membership_inference", membership_inference),
+                             ("reidentification", reidentification))
+    ], clean_figures=True)
     return {"figures": out.figures, "scores": out.scores, "details": out.details}
+
+
+# what the export gate checks in this section (see synthdata/gate.py): every figure is
+# required, since a privacy figure that could not be measured shows nothing is safe
+GATED = (
+    Gated("dcr_share", "max_dcr_share", "the share of synthetic rows closer to a training row "
+          "than to a holdout row (0.5 = no leak)", required=True),
+    Gated("exact_copy_excess", "max_exact_copy_excess", "the rate of synthetic rows that copy "
+          "a training row, above the holdout's own rate of natural duplicates", required=True),
+    Gated("mia_auc", "max_mia_auc", "the AUC of a membership-inference attacker (0.5 = it "
+          "cannot tell who was in the training data)", required=True),
+    Gated("singling_out_risk_univariate", "max_reidentification_risk", "the risk of singling "
+          "out one person from a single column's value", required=True,
+          check="privacy.singling_out_univariate_risk", attack="singling_out_univariate"),
+    Gated("singling_out_risk_multivariate", "max_reidentification_risk", "the risk of "
+          "singling out one person from a combination of values", required=True,
+          check="privacy.singling_out_multivariate_risk", attack="singling_out_multivariate"),
+    # None when fewer than two quasi-identifiers leave nothing to link: not required
+    Gated("linkability_risk", "max_reidentification_risk",
+          "the risk of linking two halves of a person's record", attack="linkability"),
+    Gated("inference_risk", "max_reidentification_risk", "the risk of inferring {key} from "
+          "the quasi-identifiers", required=True, check="privacy.inference_risk.{key}",
+          attack="inference:{key}"),
+)

@@ -1,35 +1,25 @@
-"""The synthesizer registry: registry key = module name = CLI value."""
+"""Synthesizers behind one contract (``base.Synthesizer``); names in ``registry.REGISTRY``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from synthdata.errors import ParameterError
 from synthdata.schema import Schema
 from synthdata.synthesizers.base import Synthesizer, resolve_device
-from synthdata.synthesizers.ctgan import CTGAN
-from synthdata.synthesizers.gaussian_copula import GaussianCopula
-from synthdata.synthesizers.tvae import TVAE
+from synthdata.synthesizers.registry import REGISTRY, backend_class, names, register
 
-REGISTRY: dict[str, type[Synthesizer]] = {
-    "gaussian_copula": GaussianCopula,
-    "ctgan": CTGAN,
-    "tvae": TVAE,
-}
-
-__all__ = ["REGISTRY", "Synthesizer", "get_synthesizer", "resolve_device"]
+__all__ = ["REGISTRY", "Synthesizer", "backend_class", "get_synthesizer", "names", "register",
+           "resolve_device"]
 
 
 def get_synthesizer(name: str, schema: Schema, **params: Any) -> Synthesizer:
     """A new, unfitted synthesizer ``name`` for ``schema`` with its parameters validated.
 
+    ``params`` holds ``device``, ``seed`` and the backend's parameters (its ``Params``).
+
     Raises:
-        ParameterError: unknown name or a parameter out of its domain.
+        ParameterError: unknown name, or parameters out of their domain (all listed).
     """
-    if name not in REGISTRY:
-        raise ParameterError(
-            f"unknown synthesizer {name!r}; expected one of {', '.join(REGISTRY)}"
-        )
-    synth = REGISTRY[name](schema, **params)
+    synth = backend_class(name)(schema, **params)
     synth.check_params()
     return synth

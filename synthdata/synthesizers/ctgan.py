@@ -3,48 +3,57 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, ClassVar
+from typing import Any
 
 import pandas as pd
+from pydantic import Field, model_validator
 
-from synthdata.errors import ParameterError
 from synthdata.schema import ColumnKind
-from synthdata.synthesizers.base import Param, Synthesizer, float_in, int_in, int_tuple, is_bool
+from synthdata.synthesizers import _sdv
+from synthdata.synthesizers.base import Draw, Synthesizer
+
+Width = _sdv.Width
 
 
+class CTGANParams(_sdv.NeuralParams):
+    batch_size: int = Field(500, ge=2, description="Rows per training batch.", json_schema_extra={
+        "domain": "an even int in [2, inf), divisible by 'pac'"})
+    pac: int = Field(10, ge=1, description="Rows the discriminator judges together.")
+    generator_dim: list[Width] = Field([256, 256], min_length=1,
+                                       description="Generator layer widths.")
+    discriminator_dim: list[Width] = Field([256, 256], min_length=1,
+                                           description="Discriminator layer widths.")
+    generator_lr: float = Field(2e-4, gt=0, description="Generator learning rate.")
+    generator_decay: float = Field(1e-6, ge=0, description="Generator weight decay.")
+    discriminator_lr: float = Field(2e-4, gt=0, description="Discriminator learning rate.")
+    discriminator_decay: float = Field(1e-6, ge=0, description="Discriminator weight decay.")
+    discriminator_steps: int = Field(1, ge=1,
+                                     description="Discriminator updates per generator update.")
+    log_frequency: bool = Field(
+        True, description="Sample conditions by log frequency (rare categories more often).")
+
+    @model_validator(mode="after")
+    def _batches_split_into_packs(self) -> CTGANParams:
+        if self.batch_size % self.pac != 0:
+            raise ValueError(
+                f"The 'batch_size' parameter of CTGAN must be divisible by 'pac' ({self.pac}). "
+                f"Got {self.batch_size} instead; use e.g. "
+                f"{max(self.pac, self.batch_size // self.pac * self.pac)}.")
+        if self.batch_size % 2 != 0:
+            raise ValueError(
+                f"The 'batch_size' parameter of CTGAN must be even. Got {self.batch_size} "
+                "instead.")
+        return self
+
+
+@_sdv.backend("CTGANSynthesizer")
 class CTGAN(Synthesizer):
     """Mode-specific normalisation and a conditional generator; trains on CUDA when present."""
 
-    name = "ctgan"
+    Params = CTGANParams
     uses_torch = True
-    params: ClassVar[dict[str, Param]] = {
-        "epochs": Param(300, "an int in [1, inf)", int_in(1)),
-        "batch_size": Param(500, "an even int in [2, inf), divisible by 'pac'", int_in(2)),
-        "pac": Param(10, "an int in [1, inf)", int_in(1)),
-        "embedding_dim": Param(128, "an int in [1, inf)", int_in(1)),
-        "generator_dim": Param((256, 256), "a non-empty list of ints in [1, inf)", int_tuple),
-        "discriminator_dim": Param((256, 256), "a non-empty list of ints in [1, inf)", int_tuple),
-        "generator_lr": Param(2e-4, "a float in (0, inf)", float_in(0, low_open=True)),
-        "generator_decay": Param(1e-6, "a float in [0, inf)", float_in(0)),
-        "discriminator_lr": Param(2e-4, "a float in (0, inf)", float_in(0, low_open=True)),
-        "discriminator_decay": Param(1e-6, "a float in [0, inf)", float_in(0)),
-        "discriminator_steps": Param(1, "an int in [1, inf)", int_in(1)),
-        "log_frequency": Param(True, "a bool", is_bool),
-        "enforce_min_max_values": Param(True, "a bool", is_bool),
-        "enforce_rounding": Param(True, "a bool", is_bool),
-    }
-
-    def _check_combination(self, params: dict[str, Any]) -> None:
-        batch_size, pac = params["batch_size"], params["pac"]
-        if batch_size % pac != 0:
-            raise ParameterError(
-                f"The 'batch_size' parameter of CTGAN must be divisible by 'pac' ({pac}). Got "
-                f"{batch_size} instead; use e.g. {max(pac, batch_size // pac * pac)}."
-            )
-        if batch_size % 2 != 0:
-            raise ParameterError(
-                f"The 'batch_size' parameter of CTGAN must be even. Got {batch_size} instead."
-            )
+    conditional = True
+    conditional_method = "CTGAN conditional vector"
 
     def _make_model(self, metadata: Any, params: dict[str, Any], device: str) -> Any:
         from sdv.single_table import CTGANSynthesizer
@@ -53,8 +62,6 @@ class CTGAN(Synthesizer):
         kwargs["generator_dim"] = tuple(kwargs["generator_dim"])
         kwargs["discriminator_dim"] = tuple(kwargs["discriminator_dim"])
         return CTGANSynthesizer(metadata, enable_gpu=device == "cuda", verbose=False, **kwargs)
-
-    conditional_method = "CTGAN conditional vector"
 
     def _vector_condition(self, conditions: dict[str, Any]) -> tuple[str, dict] | None:
         """(column, CTGAN's ids of the value) when the conditional vector can carry
@@ -66,7 +73,7 @@ class CTGAN(Synthesizer):
                 ColumnKind.categorical, ColumnKind.boolean, ColumnKind.ordinal):
             return None
         try:
-            with warnings.catch_warnings():  # rdt warns before ctgan raises
+            with warnings.catch_warnings():  # rdt warns before CTGAN raises
                 warnings.simplefilter("ignore")
                 info = self.model_._model._transformer.convert_column_name_value_to_id(
                     column, value)
@@ -74,10 +81,7 @@ class CTGAN(Synthesizer):
             return None
         return column, info
 
-    def _conditions_exact(self, conditions: dict[str, Any]) -> bool:
-        return self._vector_condition(conditions) is not None
-
-    def _draw_where(self, n_rows: int, conditions: dict[str, Any], seed: int) -> Any:
+    def _sample_where(self, n_rows: int, conditions: dict[str, Any], seed: int) -> Draw | None:
         """Feed the condition through CTGAN's conditional vector (not SDV's reject sampling).
 
         CTGAN trains its generator to produce the category named in the conditional vector.
@@ -91,25 +95,21 @@ class CTGAN(Synthesizer):
         BatchNorm statistics calibrated for the condition (see :func:`conditional_rows`);
         raw rows whose argmax misses the category are dropped in tensor space, and the
         generator runs until ``n_rows`` rows match, so only kept rows pay for the (costly)
-        reverse transform. One discrete column can be conditioned this way; other conditions
-        fall back to reject sampling.
+        reverse transform. One discrete column can be conditioned this way; for other
+        conditions this returns None (reject sampling).
         """
         vector = self._vector_condition(conditions)
         if vector is None:
-            return super()._draw_where(n_rows, conditions, seed)
+            return None
         column, info = vector
         model = self.model_
-        model._set_random_state(int(seed))
-        # every row matches: the argmax the filter used is the reverse transform's choice
-        raw, self._batch_drawn = conditional_rows(model._model, column, info, int(n_rows))
-        if not len(raw):  # SDV's reverse transform leaves key columns out of an empty frame
-            return pd.DataFrame(columns=list(self.schema.modelled_columns))
-        return model._data_processor.reverse_transform(raw)
-
-    def _place(self, model: Any, device: str) -> None:
-        import torch
-
-        model._model.set_device(torch.device(device))
+        with _sdv.seeded(seed, torch=True):
+            model._set_random_state(int(seed))
+            # every row matches: the argmax the filter used is the reverse transform's choice
+            raw, drawn = conditional_rows(model._model, column, info, int(n_rows))
+            if not len(raw):  # SDV's reverse transform leaves key columns out of an empty frame
+                return Draw(pd.DataFrame(columns=list(self.schema.modelled_columns)), drawn)
+            return Draw(model._data_processor.reverse_transform(raw), drawn)
 
 
 CONDITIONAL_CHUNK = 4096  # most generator rows per forward pass (eval mode: size-free)

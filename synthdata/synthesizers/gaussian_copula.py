@@ -2,54 +2,49 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, Literal
 
-from synthdata.synthesizers.base import Param, Synthesizer, is_bool, one_of
+from pydantic import Field, ValidationInfo, model_validator
 
-DISTRIBUTIONS = ("norm", "beta", "truncnorm", "uniform", "gamma", "gaussian_kde")
+from synthdata.synthesizers import _sdv
+from synthdata.synthesizers.base import Draw, Synthesizer
 
-
-def _distribution_map(v: Any) -> bool:
-    return v is None or (
-        isinstance(v, dict) and all(isinstance(k, str) and d in DISTRIBUTIONS for k, d in v.items())
-    )
+Distribution = Literal["norm", "beta", "truncnorm", "uniform", "gamma", "gaussian_kde"]
 
 
+class GaussianCopulaParams(_sdv.SdvParams):
+    default_distribution: Distribution = Field(
+        "beta", description="Marginal distribution fitted to numerical columns.")
+    numerical_distributions: dict[str, Distribution] | None = Field(
+        None, description="Per-column marginal distributions, overriding the default.")
+
+    @model_validator(mode="after")
+    def _columns_exist(self, info: ValidationInfo) -> GaussianCopulaParams:
+        schema = (info.context or {}).get("schema")
+        unknown = sorted(set(self.numerical_distributions or {})
+                         - set(schema.columns if schema is not None else
+                               self.numerical_distributions or {}))
+        if unknown:
+            raise ValueError(
+                "The 'numerical_distributions' parameter of GaussianCopula names column(s) "
+                f"{', '.join(map(repr, unknown))} that are not in the schema.")
+        return self
+
+
+@_sdv.backend("GaussianCopulaSynthesizer")
 class GaussianCopula(Synthesizer):
     """Marginals per column plus a Gaussian copula for their dependence. Fast; no GPU."""
 
-    name = "gaussian_copula"
-    uses_torch = False
-    params: ClassVar[dict[str, Param]] = {
-        "default_distribution": Param(
-            "beta", f"one of {', '.join(DISTRIBUTIONS)}", one_of(*DISTRIBUTIONS)
-        ),
-        "numerical_distributions": Param(
-            None, f"a mapping column -> one of {', '.join(DISTRIBUTIONS)}", _distribution_map
-        ),
-        "enforce_min_max_values": Param(True, "a bool", is_bool),
-        "enforce_rounding": Param(True, "a bool", is_bool),
-    }
-
-    def _check_combination(self, params: dict[str, Any]) -> None:
-        from synthdata.errors import ParameterError
-
-        unknown = sorted(set(params["numerical_distributions"] or {}) - set(self.schema.columns))
-        if unknown:
-            raise ParameterError(
-                "The 'numerical_distributions' parameter of GaussianCopula names column(s) "
-                f"{', '.join(map(repr, unknown))} that are not in the schema."
-            )
+    Params = GaussianCopulaParams
+    conditional = True
+    conditional_method = "Gaussian copula conditioned analytically"
 
     def _make_model(self, metadata: Any, params: dict[str, Any], device: str) -> Any:
         from sdv.single_table import GaussianCopulaSynthesizer
 
         return GaussianCopulaSynthesizer(metadata, **params)
 
-    conditional_method = "Gaussian copula conditioned analytically"
-    conditional_overdraw = 1.0
-
-    def _draw_where(self, n_rows: int, conditions: dict[str, Any], seed: int) -> Any:
+    def _sample_where(self, n_rows: int, conditions: dict[str, Any], seed: int) -> Draw:
         """SDV conditions the copula's multivariate normal on the transformed values."""
         import functools
         from unittest import mock
@@ -58,9 +53,11 @@ class GaussianCopula(Synthesizer):
         from sdv.sampling import Condition
 
         model = self.model_
-        model._set_random_state(int(seed))
-        # SDV draws its own progress bar here; the library stays silent (the caller logs)
-        with mock.patch.object(tqdm, "tqdm", functools.partial(tqdm.tqdm, disable=True)):
-            return model.sample_from_conditions(
-                [Condition(num_rows=int(n_rows), column_values=dict(conditions))],
-                max_tries_per_batch=20)
+        with _sdv.seeded(seed, torch=False):
+            model._set_random_state(int(seed))
+            # SDV draws its own progress bar here; the library stays silent (the caller logs)
+            with mock.patch.object(tqdm, "tqdm", functools.partial(tqdm.tqdm, disable=True)):
+                rows = _sdv.rows(model.sample_from_conditions(
+                    [Condition(num_rows=int(n_rows), column_values=dict(conditions))],
+                    max_tries_per_batch=20))
+        return Draw(rows, len(rows))

@@ -87,14 +87,16 @@ def plan_counts(train: pd.DataFrame, target: str, *, ratio: float | None,
         unknown = sorted(set(counts) - set(have.index))
         if unknown:
             raise ParameterError(
-                f"--counts names class(es) {', '.join(map(repr, unknown))} that train does not "
-                f"hold; expected some of {', '.join(map(repr, sorted(have.index)))}")
+                f"counts names class(es) {', '.join(map(repr, unknown))} that train does not "
+                f"hold; expected some of {', '.join(map(repr, sorted(have.index)))}",
+                param="counts")
         lower = {c: n for c, n in counts.items() if n < have[c]}
         if lower:
             raise ParameterError(
-                "--counts asks for fewer rows than train already holds for "
+                "counts asks for fewer rows than train already holds for "
                 + ", ".join(f"{c!r} ({n} < {have[c]})" for c, n in lower.items())
-                + "; balancing only adds rows: ask for at least the current counts")
+                + "; balancing only adds rows: ask for at least the current counts",
+                param="counts")
         return {c: n - int(have[c]) for c, n in counts.items() if n > have[c]}
     ratio = 1.0 if ratio is None else ratio
     goal = math.ceil(ratio * int(have.max()))
@@ -105,7 +107,7 @@ def plan_counts(train: pd.DataFrame, target: str, *, ratio: float | None,
 def _encode(frames: list[pd.DataFrame], schema: Schema, target: str
             ) -> tuple[list[np.ndarray], list[int], list[int]]:
     """Numbers (median-imputed on the first frame) then category codes (missing = a code)."""
-    from synthdata.metrics.fidelity import _as_number, scored_columns
+    from synthdata.metrics._encoding import as_number, scored_columns
 
     features = [c for c in scored_columns(schema) if c != target]
     nums = [c for c in features if schema.columns[c].kind in (
@@ -113,10 +115,10 @@ def _encode(frames: list[pd.DataFrame], schema: Schema, target: str
     cats = [c for c in features if c not in nums]
     blocks: list[list[np.ndarray]] = [[] for _ in frames]
     for c in nums:
-        first = _as_number(frames[0][c])
+        first = as_number(frames[0][c])
         fill = float(first.median()) if first.notna().any() else 0.0
         for block, df in zip(blocks, frames, strict=True):
-            block.append(_as_number(df[c]).fillna(fill).to_numpy())
+            block.append(as_number(df[c]).fillna(fill).to_numpy())
     for c in cats:
         texts = [df[c].map(lambda v: "(missing)" if pd.isna(v) else category_text(v))
                  for df in frames]
