@@ -103,6 +103,13 @@ def check_gate(report: Any, config: GateConfig | None = None) -> GateResult:
         data = report.get(section)
         if not isinstance(data, dict):
             continue  # a section the command does not make (e.g. no synthetic rows)
+        if data.get("error"):  # the whole section failed: nothing in it is shown safe
+            result.checked.append(f"{section}.scored")
+            result.failures.append(GateFailure(
+                check=f"{section}.scored", value=None, bound=None,
+                message=f"the {section} section could not be scored ({data['error']}), so "
+                        "none of its checks can be shown to pass"))
+            continue
         figures = data.get("figures") or {}
         untrusted = set(figures.get("untrustworthy_attacks") or [])
         for spec in specs:

@@ -19,6 +19,8 @@ class Section(BaseModel):
         default_factory=dict,
         description="The same figures for holdout vs train: what a perfect generator scores.",
     )
+    error: str | None = Field(
+        None, description="Why the whole section could not be scored (the gate then fails).")
 
 
 class BiasSection(Section):

@@ -162,8 +162,10 @@ class SynthesizerConfig(BaseModel):
                f"--{key})" for key in RESERVED_PARAMS if key in self.params]
         backend = backend_class(self.name)
         given = {k: v for k, v in self.params.items() if k not in RESERVED_PARAMS}
-        for key in ("epochs", "batch_size"):  # fields kept for other synthesizers: see run
-            if getattr(self, key) is not None and backend.trains_in_epochs():
+        for key in ("epochs", "batch_size"):  # kept for other synthesizers (run notes it)
+            if not backend.trains_in_epochs():
+                given.pop(key, None)
+            elif getattr(self, key) is not None:
                 given[key] = getattr(self, key)
         _, found = backend.param_problems(given, schema)
         return out + [f"synthesizer: {p}" for p in found]
@@ -300,7 +302,7 @@ class Schema(BaseModel):
         ]
 
     # ---- semantic checks ------------------------------------------------------------
-    def semantic_problems(self) -> list[str]:
+    def semantic_problems(self, *, check_synthesizer: bool = True) -> list[str]:
         problems: list[str] = []
         names = set(self.columns)
         if not self.columns:
@@ -332,7 +334,8 @@ class Schema(BaseModel):
                     f"primary_key: column '{self.primary_key}' must have kind id; "
                     f"set 'kind: id' on it"
                 )
-        problems.extend(self.synthesizer.problems(self))
+        if check_synthesizer:
+            problems.extend(self.synthesizer.problems(self))
         for name, col in self.columns.items():
             problems.extend(_column_problems(name, col))
         return problems
@@ -806,8 +809,13 @@ def _normalise_raw(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def schema_from_dict(data: Any, *, source: str = "schema") -> Schema:
-    """Build a :class:`Schema` from plain data, raising one :class:`SchemaError` on problems."""
+def schema_from_dict(data: Any, *, source: str = "schema", check_synthesizer: bool = True
+                     ) -> Schema:
+    """Build a :class:`Schema` from plain data, raising one :class:`SchemaError` on problems.
+
+    ``check_synthesizer=False`` for a schema stored with a saved model or run: its
+    ``synthesizer`` block need not suit the backend that was actually used (or this version's).
+    """
     if not isinstance(data, dict):
         raise SchemaError(
             [f"expected a mapping with 'columns' at the top level, found {type(data).__name__}; "
@@ -820,7 +828,7 @@ def schema_from_dict(data: Any, *, source: str = "schema") -> Schema:
     except ValidationError as exc:
         problems = _format_pydantic(exc) + _reference_problems(data)
         raise SchemaError(problems, source=source) from None
-    problems = schema.semantic_problems()
+    problems = schema.semantic_problems(check_synthesizer=check_synthesizer)
     if problems:
         raise SchemaError(problems, source=source)
     return schema

@@ -100,20 +100,64 @@ def test_schema_params_are_checked_when_the_schema_loads(tmp_path, schema_yaml):
     assert "'bogus'" in text and "'default_distribution'" in text and "'device'" in text
 
 
-def test_a_section_that_fails_is_recorded_not_fatal(tmp_path, small_typed, schema, monkeypatch):
-    """A scoring section that raises leaves an error row and a note; the gate then fails the
-    privacy checks it cannot see instead of passing them."""
+@pytest.mark.parametrize(("section", "module"), [("privacy", "privacy"), ("bias", "bias")])
+def test_a_section_that_fails_is_recorded_and_fails_the_gate(tmp_path, small_typed, schema,
+                                                             monkeypatch, section, module):
+    """A scoring section that raises leaves an error row and a note, and the gate fails: a
+    section nobody could score shows nothing safe."""
+    import importlib
+
     import synthdata
-    from synthdata.metrics import privacy
 
     def broken(*args, **kwargs):
         raise RuntimeError("planted failure")
 
-    monkeypatch.setattr(privacy, "evaluate_privacy", broken)
+    monkeypatch.setattr(importlib.import_module(f"synthdata.metrics.{module}"),
+                        f"evaluate_{section}", broken)
     result = synthdata.run(small_typed, schema, out_dir=tmp_path / "o", seed=0)
     report = result.report
-    assert report["privacy"]["details"][0]["error"] == "RuntimeError: planted failure"
-    assert any("privacy could not be scored" in note for note in report["notes"])
+    assert report[section]["error"] == "RuntimeError: planted failure"
+    assert report[section]["details"][0]["error"] == "RuntimeError: planted failure"
+    assert any(f"{section} could not be scored" in note for note in report["notes"])
     failed = {f["check"] for f in report["gate"]["failures"]}
-    assert {"privacy.dcr_share", "privacy.mia_auc"} <= failed and result.exit_code == 1
+    assert f"{section}.scored" in failed and result.exit_code == 1
     assert not (tmp_path / "o" / "synthetic.parquet").exists()
+
+
+def test_numpy_scalars_tuples_and_none_defaults_are_accepted(schema):
+    import numpy as np
+
+    from synthdata.synthesizers import get_synthesizer
+
+    params = get_synthesizer("ctgan", schema, epochs=np.int64(2), generator_dim=(64, 64),
+                             batch_size=None).get_params()
+    assert params["epochs"] == 2 and params["generator_dim"] == [64, 64]
+    assert params["batch_size"] == 500
+    assert get_synthesizer(registry.DEFAULT, schema, epochs=None).get_params()
+
+
+def test_epoch_params_of_a_schema_carry_over_to_a_synthesizer_chosen_per_run(
+        tmp_path, small_csv, schema_yaml):
+    """A schema naming the default synthesizer may hold epochs for one picked with
+    --synthesizer; the default ignores them (noted), the other uses them."""
+    schema = tmp_path / "s.yaml"
+    schema.write_text(schema_yaml.read_text() + "synthesizer:\n  params: {epochs: 1}\n")
+    from synthdata.pipeline.steps import make_synthesizer
+    from synthdata.schema import load_schema
+
+    loaded = load_schema(schema)
+    model, notes = make_synthesizer(loaded, name=None, epochs=None, batch_size=None,
+                                    params=None, device="cpu", seed=0)
+    assert notes and "ignored" in notes[0]
+    other, _ = make_synthesizer(loaded, name=registry.epoch_names()[0], epochs=None,
+                                batch_size=None, params=None, device="cpu", seed=0)
+    assert other.get_params()["epochs"] == 1
+
+
+def test_augment_into_a_run_folder_keeps_the_runs_model(tmp_path, small_csv, schema_yaml):
+    out = tmp_path / "o"
+    assert _invoke("run", small_csv, "--schema", schema_yaml, "--out", out, "--quiet",
+                   "--force").exit_code == 0
+    assert _invoke("augment", small_csv, "--schema", schema_yaml, "--out", out, "--rows", "20",
+                   "--quiet", "--force").exit_code == 0
+    assert (out / "model" / "synthdata_model.json").exists()

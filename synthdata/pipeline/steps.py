@@ -274,7 +274,8 @@ def score(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame, schem
         except Exception as exc:  # the report still says what failed (and the gate fails
             # a privacy section it cannot see)
             logger.warning("%s scoring failed: %s", name, exc)
-            sections[name] = {"details": [row([], name, None, f"{type(exc).__name__}: {exc}")]}
+            error = f"{type(exc).__name__}: {exc}"
+            sections[name] = {"details": [row([], name, None, error)], "error": error}
             notes.append(f"{name} could not be scored ({type(exc).__name__}: {exc}); see "
                          f"{name}.details")
         notes.extend(sections[name].pop("notes", []))
@@ -360,7 +361,7 @@ def write_outputs(p: Plan, rep: Any, *, export: bool, stem: str, table: pd.DataF
         model_dir = p.model.save(out_dir / "model")
         outputs.update({f"model/{q.relative_to(model_dir)}": sha256_file(q)
                         for q in sorted(model_dir.rglob("*")) if q.is_file()})
-    elif (out_dir / "model").exists():
+    elif save_model and (out_dir / "model").exists():
         shutil.rmtree(out_dir / "model")  # a previous run's model: not this report's
     if export:
         path = write_table(table, out_dir / f"{stem}.{p.fmt}", fmt=p.fmt, schema=schema_for_csv)

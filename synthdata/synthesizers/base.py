@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from synthdata.errors import (
     DeviceError,
@@ -168,9 +168,26 @@ class Draw:
 
 
 class BaseParams(BaseModel):
-    """Base of every backend's ``Params``: unknown keys and loose types are errors."""
+    """Base of every backend's ``Params``: unknown keys and loose types (a float for an int,
+    a string for a bool) are errors; numpy scalars and tuples are taken as plain values."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_values(cls, data: Any) -> Any:
+        def plain(value: Any) -> Any:
+            if isinstance(value, np.bool_):
+                return bool(value)
+            if isinstance(value, np.integer):
+                return int(value)
+            if isinstance(value, np.floating):
+                return float(value)
+            if isinstance(value, tuple | list):
+                return [plain(v) for v in value]
+            return value
+
+        return {k: plain(v) for k, v in data.items()} if isinstance(data, dict) else data
 
 
 # ---- the synthesizer ---------------------------------------------------------------------
@@ -199,7 +216,9 @@ class Synthesizer:
         self.schema = schema
         self.device = device
         self.seed = seed
-        self.params = params
+        # epochs/batch_size of None mean "the default", as the pipeline passes them
+        self.params = {k: v for k, v in params.items()
+                       if not (k in ("epochs", "batch_size") and v is None)}
 
     # -- parameters --
     @classmethod
@@ -462,7 +481,8 @@ class Synthesizer:
                 f"the sha256 recorded in {MODEL_JSON}; the folder was altered or copied "
                 "incompletely: save it again"
             )
-        schema = schema_from_dict(info["schema"], source=f"schema in '{path / MODEL_JSON}'")
+        schema = schema_from_dict(info["schema"], source=f"schema in '{path / MODEL_JSON}'",
+                                  check_synthesizer=False)
         obj = backend(schema, device=device, seed=info["seed"], **dict(info.get("params", {})))
         params = obj.check_params()
         obj.device_ = resolve_device(device) if backend.uses_torch else "cpu"
