@@ -14,7 +14,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from synthdata.errors import SynthdataError
+from synthdata.errors import ParameterError, SynthdataError
 from synthdata.synthesizers.registry import names as synthesizer_names
 from synthdata.validation import MAX_SEED
 
@@ -58,8 +58,9 @@ def _setup_logging(quiet: bool) -> None:
 
 
 # library parameter -> CLI flag: the library names its parameters, the CLI shows its flags
-FLAGS = {"out_dir": "--out", "out": "--out", "n_rows": "--rows", "format": "--format",
-         "holdout": "--holdout", "ratio": "--ratio", "counts": "--counts", "where": "--where",
+FLAGS = {"out_dir": "--out", "out": "--out", "model_dir": "--model", "output": "--output",
+         "n_rows": "--rows", "format": "--format", "holdout": "--holdout", "ratio": "--ratio",
+         "counts": "--counts", "where": "--where",
          "epochs": "--epochs", "batch_size": "--batch-size", "seed": "--seed",
          "device": "--device", "params": "--schema (synthesizer.params)"}
 
@@ -152,7 +153,7 @@ def _figures(report: dict) -> None:  # type: ignore[type-arg]
     reference = report["fidelity"].get("reference", {})
     typer.echo("  fidelity (synth; holdout as reference):")
     for key in ("column_shapes", "column_pair_trends", "category_coverage", "range_coverage",
-                "detection_auc", "tstr", "trtr"):
+                "detection_auc", "tstr", "trtr", "constraint_violations"):
         if key not in figures:
             continue
         value, ref = figures[key], reference.get(key)
@@ -209,7 +210,7 @@ def _figures(report: dict) -> None:  # type: ignore[type-arg]
 def run(
     table: Annotated[Path, typer.Argument(help="CSV or Parquet table.")],
     schema: Annotated[Path, typer.Option("--schema", help="Schema YAML for the table.")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    out: Annotated[str, typer.Option("--out", help="Output folder.")],
     synthesizer: SynthOpt = None,
     rows: Annotated[
         int | None, typer.Option("--rows", help="Synthetic rows (default: as many as train).")
@@ -246,7 +247,7 @@ def evaluate(
     ],
     synth: Annotated[Path, typer.Option("--synth", help="The synthetic table to score.")],
     schema: Annotated[Path, typer.Option("--schema", help="Schema YAML of the table.")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder for report.json.")],
+    out: Annotated[str, typer.Option("--out", help="Output folder for report.json.")],
     seed: SeedOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
@@ -255,7 +256,7 @@ def evaluate(
     from synthdata.pipeline import evaluate as evaluate_tables
 
     result = _guard(evaluate_tables, train, synth, holdout, schema, out_dir=out, seed=seed)
-    typer.echo(f"report: {out / 'report.html'} (and report.json)")
+    typer.echo(f"report: {result.out_dir / 'report.html'} (and report.json)")
     _figures(result.report)
     raise typer.Exit(result.exit_code)
 
@@ -264,7 +265,7 @@ def evaluate(
 def balance(
     table: Annotated[Path, typer.Argument(help="CSV or Parquet table.")],
     schema: Annotated[Path, typer.Option("--schema", help="Schema YAML (with a target).")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    out: Annotated[str, typer.Option("--out", help="Output folder.")],
     ratio: Annotated[
         float | None,
         typer.Option("--ratio", help="Minority/majority ratio to reach (default 1.0)."),
@@ -309,7 +310,7 @@ def balance(
 def augment(
     table: Annotated[Path, typer.Argument(help="CSV or Parquet table.")],
     schema: Annotated[Path, typer.Option("--schema", help="Schema YAML for the table.")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    out: Annotated[str, typer.Option("--out", help="Output folder.")],
     rows: Annotated[int, typer.Option("--rows", help="Synthetic rows to add.")],
     synthesizer: SynthOpt = None,
     epochs: EpochsOpt = None,
@@ -338,7 +339,7 @@ def augment(
 def sample(
     model: Annotated[Path, typer.Option("--model", help="DIR/model folder saved by run.")],
     rows: Annotated[int, typer.Option("--rows", help="Rows to sample.")],
-    out: Annotated[Path, typer.Option("--out", help="Output file (.parquet or .csv).")],
+    out: Annotated[str, typer.Option("--out", help="Output file (.parquet or .csv).")],
     where: Annotated[
         list[str] | None,
         typer.Option("--where", help="Condition col=value (repeatable; categorical, ordinal "
@@ -357,7 +358,6 @@ def sample(
 ) -> None:
     """Sample again from a saved model, optionally conditioned (--where col=value)."""
     _setup_logging(quiet)
-    from synthdata.errors import ParameterError
     from synthdata.pipeline import sample_model
 
     conditions: dict[str, str] = {}
@@ -370,7 +370,8 @@ def sample(
     result = _guard(sample_model, model, n_rows=rows, out=out, where=conditions, seed=seed,
                     force=force, trust=trust)
     if result.exit_code == 1:
-        failed = ", ".join(f["check"] for f in result.report["gate"].get("failures", []))
+        failed = ", ".join(str(f.get("check")) for f in result.report["gate"].get("failures")
+                           or [] if isinstance(f, dict))
         typer.echo(f"refused: the run that made this model failed its gate ({failed}); "
                    "pass --force to sample anyway (recorded)", err=True)
         raise typer.Exit(1)
@@ -381,7 +382,7 @@ def sample(
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("synthdata-demo"),
+    out: Annotated[str, typer.Option("--out", help="Output folder.")] = "synthdata-demo",
     synthesizer: SynthOpt = None,
     seed: SeedOpt = 0,
     epochs: EpochsOpt = None,
@@ -408,13 +409,21 @@ def demo(
 def schema_infer(
     table: Annotated[Path, typer.Argument(help="CSV or Parquet table.")],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write the draft here (default: stdout).")
+        str | None, typer.Option("-o", "--output", help="Write the draft here (default: stdout).")
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Table name.")] = None,
 ) -> None:
     """Draft a schema from TABLE; PII and decisions for a human are marked '# REVIEW'."""
     from synthdata.infer import infer_schema_file, render_schema_yaml
+    from synthdata.io import check_inputs_kept
+    from synthdata.validation import check_path
 
+    if output is not None:  # before reading: the draft must never replace the table
+        path = _guard(check_path, "output", output)
+        if path.is_dir():
+            _fail(ParameterError(f"output '{path}' is a folder; expected a file path for the "
+                                 f"YAML draft, e.g. '{path / 'schema.yaml'}'", param="output"))
+        _guard(check_inputs_kept, {"table": table}, writes=[path], param="output")
     schema, notes = _guard(infer_schema_file, table, name=name)
     text = render_schema_yaml(schema, notes)
     if output is None:
@@ -422,7 +431,7 @@ def schema_infer(
         return
     from synthdata.io import atomic_write_text
 
-    _guard(atomic_write_text, output, text)
+    _guard(atomic_write_text, Path(output), text)
     pii = schema.pii_columns
     typer.echo(f"wrote draft schema {output} ({len(schema.columns)} columns)")
     if pii:

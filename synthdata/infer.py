@@ -38,6 +38,9 @@ MAX_LOW_CARD_NUMBERS = 10
 MIN_DATE_SHARE = 0.95
 DATE_SAMPLE_SIZE = 2000
 RANGE_NOTE = "observed range; widen if the real domain is larger"
+INFERRED_NOTE = ("inferred: true: the range, categories and nullable: false above were seen in "
+                 "this sample, so synthetic rows keep to them but other input may go beyond; "
+                 "delete 'inferred: true' once reviewed to refuse rows outside them")
 
 DATETIME_FORMATS = (
     "%Y-%m-%d",
@@ -400,6 +403,12 @@ def infer_schema(df: pd.DataFrame, *, name: str = "table") -> tuple[Schema, dict
     columns: dict[str, Column] = {}
     for column in labels:
         columns[column], column_notes = _infer_column(column, df[column])
+        col = columns[column]
+        if col.kind not in (ColumnKind.pii, ColumnKind.text) and (
+                col.min is not None or col.max is not None or col.categories
+                or not col.nullable):  # seen in a sample: guides, but does not refuse input
+            columns[column] = col.model_copy(update={"inferred": True})
+            column_notes.append(INFERRED_NOTE)
         if column_notes:
             notes[column] = column_notes
         logger.debug("column %r: %s", column, columns[column].kind.value)
@@ -444,7 +453,7 @@ def infer_schema(df: pd.DataFrame, *, name: str = "table") -> tuple[Schema, dict
     schema = Schema(
         name=name, columns=columns, target=target, sensitive=sensitive, primary_key=primary_key
     )
-    for problem in schema.semantic_problems():  # pragma: no cover - the rules above avoid these
+    for problem in schema.semantic_problems():  # e.g. every column PII: the draft says so
         logger.warning("inferred schema problem: %s", problem)
     return schema, notes
 
@@ -556,6 +565,8 @@ def _column_fields(col: Column) -> list[tuple[str, Any]]:
         fields.append(("pii_strategy", col.pii_strategy.value))
     if col.description is not None:
         fields.append(("description", col.description))
+    if col.inferred:
+        fields.append(("inferred", True))
     if col.categories is not None:
         fields.append(("categories", list(col.categories)))
     return fields

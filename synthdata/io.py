@@ -55,18 +55,19 @@ def read_raw(path: str | Path) -> pd.DataFrame:
             source=source,
         )
     if is_csv:
-        if path.stat().st_size == 0 or (
-            not name.endswith(".gz") and not path.read_bytes()[:4096].strip()
-        ):
+        if path.stat().st_size == 0 or (not name.endswith(".gz") and not _head(path).strip()):
             raise DataError(
                 ["the file is empty; expected a header row and data rows; "
                  "check that the export wrote the data"],
                 source=source,
             )
+        sep = "\t" if ".tsv" in name else ","
+        _check_bytes(path, source)
         try:
+            _check_header(pd.DataFrame(), source, _header(path, sep))
             df = pd.read_csv(
                 path, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True,
-                sep="\t" if ".tsv" in name else ",",
+                sep=sep,
             )
         except pd.errors.EmptyDataError:
             raise DataError(
@@ -85,16 +86,99 @@ def read_raw(path: str | Path) -> pd.DataFrame:
                  "as UTF-8"],
                 source=source,
             ) from None
+        except (OSError, EOFError) as exc:  # e.g. a gzip stream cut short
+            raise DataError(
+                [f"could not read the file ({type(exc).__name__}: {exc}); check that it was "
+                 "written completely, or export it again"],
+                source=source,
+            ) from None
         _check_delimiter(df, source)
+        _check_header(df, source)
         return df
     try:
-        return pd.read_parquet(path)
+        df = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         raise DataError(
             [f"not a readable Parquet file ({type(exc).__name__}: {exc}); "
              "check the file or export it again"],
             source=source,
         ) from None
+    _check_header(df, source)
+    return df
+
+
+def _head(path: Path, n: int = 4096) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(n)
+
+
+def _open_binary(path: Path) -> Any:
+    """The file's bytes (decompressed for ``.gz``); a ``.gz`` that is not gzip is bad input."""
+    import gzip
+
+    if not path.name.lower().endswith(".gz"):
+        return open(path, "rb")  # noqa: SIM115 (returned to a with-block)
+    with open(path, "rb") as raw:
+        magic = raw.read(2)
+    if magic != b"\x1f\x8b":
+        raise DataError(
+            [f"the name ends in .gz but the file is not gzip-compressed (it starts with "
+             f"{magic!r}, gzip files start with b'\\x1f\\x8b'); rename it without .gz, or "
+             "compress it with gzip"],
+            source=f"table '{path}'")
+    return gzip.open(path, "rb")
+
+
+def _check_bytes(path: Path, source: str) -> None:
+    """Refuse NUL bytes before parsing: the CSV parser cuts a cell at the first one, so
+    ``a\\0DROP TABLE`` would silently become ``a``."""
+    line = 1
+    try:
+        with _open_binary(path) as handle:
+            start = handle.read(4)
+            handle.seek(0)
+            if start[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(start) == 4 and (
+                    start[1::2] == b"\0\0" or start[0::2] == b"\0\0")):
+                raise DataError(["expected UTF-8 text, found UTF-16 (or UTF-32) text; re-save "
+                                 "the file as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)"],
+                                source=source)
+            while chunk := handle.read(1 << 20):
+                at = chunk.find(b"\0")
+                if at >= 0:
+                    line += chunk.count(b"\n", 0, at)
+                    raise DataError(
+                        [f"a NUL byte (\\0) at line {line}: expected text, found a binary "
+                         "character that the CSV reader would silently cut the cell at; "
+                         "remove the NUL bytes (e.g. tr -d '\\000') or check that this is "
+                         "really a text table"], source=source)
+                line += chunk.count(b"\n")
+    except (OSError, EOFError) as exc:  # a gzip stream cut short, or not gzip after all
+        raise DataError(
+            [f"could not read the file ({type(exc).__name__}: {exc}); check that it was "
+             "written completely, or export it again"], source=source) from None
+
+
+def _header(path: Path, sep: str) -> list[str]:
+    """The first record of a CSV as written (pandas renames repeated names to ``a.1``)."""
+    import csv
+    import io as _io
+
+    with _open_binary(path) as handle:
+        text = _io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
+        return [h.strip() for h in next(csv.reader(text, delimiter=sep), [])]
+
+
+def _check_header(df: pd.DataFrame, source: str, header: list[str] | None = None) -> None:
+    """Every column name once: a repeated name would be renamed or dropped without a word."""
+    names = [str(c) for c in (header if header is not None else df.columns)]
+    seen: dict[str, int] = {}
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+    repeated = [f"'{n}' ({k} times)" for n, k in seen.items() if k > 1]
+    if repeated:
+        raise DataError(
+            [f"duplicate column name(s) in the header: {', '.join(repeated)}; expected each "
+             "name once: rename or drop the repeated columns"], source=source)
 
 
 def _check_delimiter(df: pd.DataFrame, source: str) -> None:
@@ -125,9 +209,50 @@ def read_table(
     """
     if isinstance(table, pd.DataFrame):
         raw, source = table, "table"
+        _check_header(raw, source)
     else:
         raw, source = read_raw(table), f"table '{table}'"
     return schema.validate_table(raw, holdout=holdout, source=source, role=role)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)  # hard links too
+    except OSError:
+        return False
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def check_inputs_kept(inputs: dict[str, Any], *, writes: list[Path],
+                      replaces: tuple[Path, ...] = (), param: str) -> None:
+    """No file a command writes over, renames or removes is one of its inputs.
+
+    ``inputs``: label -> what the user gave (paths are checked; DataFrames and schema objects
+    are not files). ``writes``: files the command may write or remove; ``replaces``: folders
+    it may remove or replace whole. An input folder (a model) must not receive any output
+    either. Raises :class:`ParameterError` naming ``param``, before any work.
+    """
+    from synthdata.errors import ParameterError
+
+    for label, given in inputs.items():
+        if not isinstance(given, str | os.PathLike) or not str(given).strip():
+            continue
+        source = Path(given)
+        clash = next((w for w in writes if _same_file(w, source)), None)
+        if clash is None:
+            clash = next((f for f in replaces if _inside(source, f)), None)
+        if clash is None and source.is_dir():
+            clash = next((w for w in writes if _inside(w, source)), None)
+        if clash is not None:
+            raise ParameterError(
+                f"the output '{clash}' would overwrite or remove the {label} '{source}' given "
+                f"as input; expected {param} apart from the inputs: choose another {param}, "
+                f"or move the {label} elsewhere first", param=param)
 
 
 def sha256_file(path: str | Path) -> str:

@@ -61,6 +61,10 @@ class ColumnKind(str, Enum):
     text = "text"
 
 
+# kinds whose synthetic values are not learned from the data (ids numbered afresh, PII and free
+# text invented), so they can be neither a sensitive attribute nor a quasi-identifier
+UNMODELLED_KINDS = (ColumnKind.id, ColumnKind.pii, ColumnKind.text)
+
 # the SDV / SDMetrics sdtype of each kind (SDV's ordinal sdtype needs an order transformer;
 # the categories are what matters here); PII and free text have none: they are never modelled
 SDTYPES = {
@@ -115,6 +119,11 @@ class Column(BaseModel):
     )
     datetime_format: str | None = Field(
         None, description="strftime format of a datetime column, e.g. '%Y-%m-%d'."
+    )
+    inferred: bool = Field(
+        False, description="min/max, categories and nullable: false were inferred from a "
+        "sample by `schema infer`, not declared: synthetic rows keep to them, but input rows "
+        "outside them are accepted. Delete once reviewed to refuse such rows."
     )
     pii_type: PiiType | None = Field(
         None, description="For kind pii: what the values are; decides the fake values."
@@ -212,15 +221,29 @@ class GateConfig(BaseModel):
     max_detection_auc: float = Field(
         0.95, ge=0.5, le=1, description="Classifier AUC separating holdout from synth."
     )
+    min_ml_efficacy: float = Field(
+        0.5, ge=0, le=1, description="With a target: share of a real-trained model's skill "
+        "above chance that one trained on synth keeps ((TSTR - chance) / (TRTR - chance); "
+        "0 = a coin toss). Fails only when its 95 % upper confidence bound is below."
+    )
     max_dcr_share: float = Field(
-        0.55, ge=0.5, le=1, description="Share of synth rows closer to train than to holdout."
+        0.55, ge=0.5, le=1, description="Share of synth rows closer to train than to holdout. "
+        "Fails only when its 95 % lower confidence bound is above."
     )
     max_exact_copy_excess: float = Field(
-        0.01, ge=0, le=1, description="Exact-copy rate of train rows above the holdout's own."
+        0.01, ge=0, le=1, description="Exact-copy rate of train rows above the holdout's own. "
+        "Fails only when its 95 % lower confidence bound is above."
     )
-    max_mia_auc: float = Field(0.60, ge=0.5, le=1, description="Membership-inference AUC.")
+    max_mia_auc: float = Field(
+        0.60, ge=0.5, le=1, description="Membership-inference AUC. Fails only when its 95 % "
+        "lower confidence bound is above."
+    )
     max_reidentification_risk: float = Field(
         0.10, ge=0, le=1, description="Upper bound of anonymeter risks."
+    )
+    max_constraint_violations: float = Field(
+        0.0, ge=0, le=1, description="Share of synthetic rows breaking a declared range, "
+        "category or nullability (evaluate scores tables from any tool)."
     )
     block_on_bias_flags: bool = Field(True, description="Fail on bias flags of severity block.")
     rules: list[GateRule] = Field(
@@ -321,6 +344,23 @@ class Schema(BaseModel):
                         f"{field}: column '{value}' is not declared under 'columns'; "
                         "add it or remove it from the list"
                     )
+                elif self.columns[value].kind in UNMODELLED_KINDS:
+                    kind = self.columns[value].kind.value
+                    role = "a sensitive attribute" if field == "sensitive" \
+                        else "a quasi-identifier"
+                    problems.append(
+                        f"{field}: column '{value}' has kind {kind}, which is never modelled "
+                        "(its synthetic values are invented afresh), so it cannot be scored "
+                        f"as {role}; remove it from {field}, or give it a modelled kind (e.g. "
+                        "categorical) if it is not personal data")
+        if self.columns and not [c for c in self.modelled_columns
+                                 if self.columns[c].kind != ColumnKind.id]:
+            kinds = sorted({c.kind.value for c in self.columns.values()})
+            problems.append(
+                f"no column is left to model: every column has kind {' or '.join(kinds)} "
+                "(PII and free text are never modelled, ids are numbered afresh); expected at "
+                "least one categorical, boolean, ordinal, integer, numerical or datetime "
+                "column: declare one, or there is nothing to synthesize")
         if self.target is not None and self.target in self.columns:
             kind = self.columns[self.target].kind
             if kind in (ColumnKind.id, ColumnKind.pii, ColumnKind.text, ColumnKind.datetime):
@@ -403,7 +443,8 @@ class Schema(BaseModel):
             if n_rows == 0:
                 break
             n_null = int(series.isna().sum())
-            if n_null == n_rows:
+            # empty as written: cells that failed to parse are reported as such, not as empty
+            if n_null == n_rows and int(_as_text(df[name]).isna().sum()) == n_rows:
                 problems.append(
                     f"column '{name}': expected values, found all {n_rows} rows empty; "
                     "fill the column or remove it from the table and schema"
@@ -449,12 +490,14 @@ class Schema(BaseModel):
                     )
         if 0 < n_rows and role == "real":
             n_holdout = math.floor(n_rows * split.holdout)
-            need = max(MIN_ROWS, math.ceil(2 / split.holdout))
+            need = rows_needed(split.holdout)
             if n_rows < need or n_holdout < 1 or n_rows - n_holdout < 2:
                 problems.append(
-                    f"table: expected at least {need} rows to split off a "
-                    f"{split.holdout:.0%} holdout and still train, found {n_rows}; "
-                    "provide more rows or change the holdout fraction"
+                    f"table: expected at least {need:,} rows for a holdout fraction of "
+                    f"{split.holdout:g} (at least 1 holdout row and 2 train rows), found "
+                    f"{n_rows:,}, which would leave {n_holdout:,} holdout and "
+                    f"{n_rows - n_holdout:,} train rows; provide more rows or change the "
+                    "holdout fraction (default 0.2)"
                 )
         out = pd.DataFrame(typed, index=pd.RangeIndex(n_rows)) if typed else df
         return out, problems
@@ -475,6 +518,15 @@ class Schema(BaseModel):
             raise DataError(problems, source=source)
         return typed
 
+
+
+def rows_needed(holdout: float) -> int:
+    """The fewest rows that split into a ``holdout`` fraction (at least 1 row) and a train
+    part (at least 2 rows), and no fewer than :data:`MIN_ROWS`."""
+    n = max(MIN_ROWS, math.ceil(2 / holdout), math.ceil(2 / (1 - holdout)))
+    while math.floor(n * holdout) < 1 or n - math.floor(n * holdout) < 2:
+        n += 1
+    return n
 
 
 def category_text(value: Scalar) -> str:
@@ -616,6 +668,9 @@ def _conform_column(
     text = _as_text(raw)
     present = text.notna()
     kind = col.kind
+    # declared constraints refuse input; inferred ones (col.inferred) and a synthetic table's
+    # (lenient: scored by constraint_violations instead) do not
+    enforce = not lenient and not col.inferred
 
     if kind in (ColumnKind.numerical, ColumnKind.integer):
         values = pd.to_numeric(text, errors="coerce").astype("float64")
@@ -647,7 +702,7 @@ def _conform_column(
             series = values.round().astype("Int64")
         else:
             series = values.astype("float64")
-        if not lenient:
+        if enforce:
             problems.extend(_range_problems(name, col, series.astype("float64"), text))
     elif kind == ColumnKind.boolean:
         lowered = text.str.lower()
@@ -660,7 +715,7 @@ def _conform_column(
         series = mapped.astype("boolean")
     elif kind == ColumnKind.datetime and pd.api.types.is_datetime64_any_dtype(raw):
         series = raw if raw.dt.tz is None else raw.dt.tz_convert(None)
-        if not lenient:
+        if enforce:
             problems.extend(_range_problems(name, col, series, text))
     elif kind == ColumnKind.datetime:
         # utc=True accepts zone offsets (also mixed ones); naive text is read as UTC, so
@@ -673,16 +728,25 @@ def _conform_column(
             expected = "dates"
         parsed = parsed.dt.tz_convert(None)
         bad = present & parsed.isna()
+        far = bad & text.map(lambda v: _outside_timestamp_range(v, col.datetime_format))
+        if far.any():
+            problems.append(_bad(
+                name, far, text, f"dates from {pd.Timestamp.min:%Y-%m-%d} to "
+                f"{pd.Timestamp.max:%Y-%m-%d} (the range a pandas timestamp holds)",
+                "a placeholder such as 9999-12-31 usually means 'unknown' or 'never': leave "
+                "those cells empty (nullable: true); real dates that far out can be declared "
+                "kind: integer holding the year, or kind: categorical"))
+            bad &= ~far
         if bad.any():
             problems.append(
                 _bad(name, bad, text, expected, "fix the data or set datetime_format to match it")
             )
         series = parsed
-        if not lenient:
+        if enforce:
             problems.extend(_range_problems(name, col, series, text))
     elif kind in (ColumnKind.categorical, ColumnKind.ordinal):
         series = text
-        if col.categories and not lenient:
+        if col.categories and enforce:
             allowed = {category_text(c) for c in col.categories}
             bad = present & ~text.isin(allowed)
             if bad.any():
@@ -696,7 +760,7 @@ def _conform_column(
     else:  # id, pii, text
         series = text
 
-    if not col.nullable and not lenient:
+    if not col.nullable and enforce:
         missing = ~present
         if missing.any() and not missing.all():
             problems.append(
@@ -704,6 +768,21 @@ def _conform_column(
                 f"row(s) (first at row {_first_row(missing)}); fill them or set nullable: true"
             )
     return series, problems
+
+
+def _outside_timestamp_range(value: Any, fmt: str | None) -> bool:
+    """A valid date that pandas cannot hold as a timestamp (before 1677-09-21 or after
+    2262-04-11), e.g. the placeholder 9999-12-31 or the year 1553."""
+    import datetime as dt
+
+    if not isinstance(value, str):
+        return False
+    try:
+        when = dt.datetime.strptime(value, fmt) if fmt else dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    # whole days inside pandas' bounds (1677-09-21 00:12:43 .. 2262-04-11 23:47:16)
+    return not dt.datetime(1677, 9, 22) <= when.replace(tzinfo=None) < dt.datetime(2262, 4, 11)
 
 
 def _range_problems(name: str, col: Column, values: pd.Series, text: pd.Series) -> list[str]:
@@ -747,6 +826,8 @@ def _is_type_tag(part: str) -> bool:
 
 
 def _format_pydantic(error: ValidationError) -> list[str]:
+    import reprlib
+
     problems = []
     seen: set[str] = set()
     for err in error.errors():
@@ -756,7 +837,8 @@ def _format_pydantic(error: ValidationError) -> list[str]:
             continue
         seen.add(loc)
         found = err.get("input")
-        found_s = "nothing" if err["type"] == "missing" else repr(found)
+        # reprlib: bounded however large the input (repr of a huge structure never ends)
+        found_s = "nothing" if err["type"] == "missing" else reprlib.repr(found)
         if len(found_s) > 60:
             found_s = found_s[:57] + "..."
         fix = _FIXES.get(err["type"], "correct the value")
@@ -842,6 +924,8 @@ def load_schema(path: str | Path) -> Schema:
     """
     import yaml
 
+    from synthdata._yaml import YamlProblem, load_yaml
+
     path = Path(path)
     source = f"schema '{path}'"
     if not path.exists():
@@ -869,7 +953,9 @@ def load_schema(path: str | Path) -> Schema:
             source=source,
         )
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
+    except YamlProblem as exc:
+        raise SchemaError([str(exc)], source=source) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -10,10 +10,12 @@ The library names parameters; only the CLI translates them into flag names.
 from __future__ import annotations
 
 import math
+import os
 import re
 import types
 import typing
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -34,14 +36,15 @@ def _is_int(value: Any) -> bool:
 def check_seed(seed: Any, owner: str | None = None) -> int:
     """``seed`` as an int in [0, MAX_SEED], or ParameterError."""
     if not _is_int(seed) or not 0 <= seed <= MAX_SEED:
-        raise ParameterError(message("seed", owner, f"an int in [0, {MAX_SEED}]", seed))
+        raise ParameterError(message("seed", owner, f"an int in [0, {MAX_SEED}]", seed),
+                             param="seed")
     return int(seed)
 
 
 def check_count(name: str, value: Any, owner: str | None = None) -> int:
     """A positive int (rows, epochs, ...), or ParameterError."""
     if not _is_int(value) or value < 1:
-        raise ParameterError(message(name, owner, INT_DOMAIN, value))
+        raise ParameterError(message(name, owner, INT_DOMAIN, value), param=name)
     return int(value)
 
 
@@ -49,14 +52,25 @@ def check_fraction(name: str, value: Any, owner: str | None = None) -> float:
     """A float in the open interval (0, 1), or ParameterError."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1 \
             or not math.isfinite(value):
-        raise ParameterError(message(name, owner, "a float in (0, 1)", value))
+        raise ParameterError(message(name, owner, "a float in (0, 1)", value), param=name)
     return float(value)
+
+
+def check_path(name: str, value: Any, owner: str | None = None) -> Path:
+    """A non-empty path (an empty one would quietly mean the current folder)."""
+    if isinstance(value, bool) or not isinstance(value, str | os.PathLike) \
+            or not str(value).strip():
+        raise ParameterError(message(name, owner, "a non-empty path", value)
+                             + " An empty path would mean the current folder; name a folder "
+                             "or file, e.g. 'run1'", param=name)
+    return Path(value)
 
 
 def check_choice(name: str, value: Any, choices: tuple[str, ...], owner: str | None = None
                  ) -> str:
     if value not in choices:
-        raise ParameterError(message(name, owner, f"one of {', '.join(choices)}", value))
+        raise ParameterError(message(name, owner, f"one of {', '.join(choices)}", value),
+                             param=name)
     return str(value)
 
 

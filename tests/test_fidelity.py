@@ -176,8 +176,12 @@ def test_evaluate_command(tmp_path, parts, copula_synth):
         "evaluate", "--train", str(paths["train"]), "--holdout", str(paths["holdout"]),
         "--synth", str(paths["synth"]), "--schema", str(schema_path), "--out", str(out),
         "--quiet"])
-    assert result.exit_code == 0, result.output
     report = json.loads((out / "report.json").read_text())
+    # the copula's rows predict the demo target worse than chance (TSTR 0.41 vs TRTR 0.67),
+    # which the utility bound fails: the exit code follows the gate's verdict
+    assert result.exit_code == (0 if report["gate"]["passed"] else 1), result.output
+    assert [f["check"] for f in report["gate"]["failures"]] in ([],
+                                                                ["fidelity.ml_efficacy_skill"])
     assert CONTRACT_FIGURES <= set(report["fidelity"]["figures"])
     assert report["run"]["command"] == "evaluate"
     assert {"scores", "details"} <= set(report["fidelity"])

@@ -348,8 +348,9 @@ def test_yaml_writes_only_non_default_column_fields(
     assert data["columns"]["native-country"] == {
         "kind": "categorical",
         "categories": ["Mexico", "United-States"],
+        "inferred": True,
     }
-    assert data["columns"]["active"] == {"kind": "boolean", "nullable": False}
+    assert data["columns"]["active"] == {"kind": "boolean", "nullable": False, "inferred": True}
     assert data["split"] == SplitConfig().model_dump()
     assert data["gate"] == GateConfig().model_dump()
 

@@ -78,6 +78,10 @@ def test_hash_and_drop_strategies(tmp_path):
 
 def test_existing_out_dir_keeps_one_consistent_export(tmp_path, small_typed, schema):
     out = tmp_path / "o"
+    # the copula keeps little of the demo target's signal on 600 rows and fails the utility
+    # bound; this test is about the files two passing runs leave
+    schema = schema.model_copy(update={"gate": schema.gate.model_copy(
+        update={"min_ml_efficacy": 0.0})})
     synthdata.run(small_typed, schema, out_dir=out, fmt="csv", seed=0)
     synthdata.run(small_typed, schema, out_dir=out, fmt="parquet", seed=0)
     assert not (out / "synthetic.csv").exists()

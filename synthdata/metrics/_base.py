@@ -6,6 +6,11 @@
   finite values.
 - :func:`run_metrics`: a report section's metrics run in turn and merged into one
   :class:`Result`; a metric that fails records its error instead of sinking the rest.
+- Sampling noise, shared by the metrics whose gate bound allows for it: :data:`CONFIDENCE`
+  (the one-sided level of every confidence bound the gate compares) and its normal quantile
+  :data:`Z_ONE_SIDED`; :func:`bootstrap_weights` (resamples of rows as weights, so that two
+  models scored with the same weights are compared on the same resamples: a paired
+  bootstrap); :func:`wilson` (the Wilson score interval of a proportion).
 """
 
 from __future__ import annotations
@@ -13,13 +18,30 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Gated", "Result", "clean", "mean", "row", "run_metrics"]
+__all__ = [
+    "CONFIDENCE",
+    "Z_ONE_SIDED",
+    "Gated",
+    "Result",
+    "bootstrap_weights",
+    "clean",
+    "mean",
+    "row",
+    "run_metrics",
+    "wilson",
+]
+
+# one level for every noise-aware gate bound: a figure fails only when its one-sided 95 %
+# confidence bound is beyond the bound, so a table within sampling noise of it passes
+CONFIDENCE = 0.95
+Z_ONE_SIDED = NormalDist().inv_cdf(CONFIDENCE)  # 1.645
 
 
 @dataclass(frozen=True)
@@ -34,6 +56,12 @@ class Gated:
     ``required``: a figure that could not be measured fails the check (no evidence is not
     evidence of safety) instead of being skipped. ``attack``: skipped when the section lists
     it in ``figures.untrustworthy_attacks`` (an attack no better than guessing).
+    ``confidence``: the figure holding the value's one-sided :data:`CONFIDENCE` bound (the
+    lower bound for a maximum, the upper bound for a minimum): the gate fails the check only
+    when that bound is beyond the limit, so sampling noise alone fails nothing. A report
+    without that figure (an older one) is checked on the value itself; a bound recorded as
+    ``None`` (the interval is unbounded) shows nothing: the check fails if ``required``,
+    else it is skipped.
     """
 
     figure: str
@@ -44,6 +72,7 @@ class Gated:
     check: str = ""
     attack: str = ""
     kind: str = "bound"
+    confidence: str = ""
 
 
 @dataclass
@@ -102,3 +131,26 @@ def run_metrics(section: str, metrics: list[tuple[str, Callable[[], Result]]], *
         out.details.extend(part.details)
         out.reference.update(part.reference)
     return out
+
+
+def bootstrap_weights(n: int, *, rounds: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """How often each of ``n`` rows is drawn, for each of ``rounds`` bootstrap resamples.
+
+    Statistics computed with the same weights are scored on the same resamples (a paired
+    bootstrap): noise they share, such as which holdout rows happen to be hard, cancels from
+    their difference or ratio.
+    """
+    for _ in range(rounds):
+        yield np.bincount(rng.integers(0, n, n), minlength=n).astype("float64")
+
+
+def wilson(successes: float, n: int, z: float) -> tuple[float, float]:
+    """Wilson score interval of the proportion ``successes / n`` at normal quantile ``z``:
+    ``(centre, half_width)``; ``(0, 1)`` when ``n`` is 0."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    z2n = z**2 / n
+    centre = (p + z2n / 2) / (1 + z2n)
+    half = z * math.sqrt(p * (1 - p) / n + z2n / (4 * n)) / (1 + z2n)
+    return centre, half

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthdata.metrics._base import wilson
 from synthdata.metrics._encoding import NUMERIC, MixedEncoder, as_number, features, subsample
 from synthdata.schema import Schema
 
@@ -58,13 +59,7 @@ class Rate:
     @property
     def wilson(self) -> tuple[float, float]:
         """Wilson score centre and half-width at 95 %."""
-        if self.n == 0:
-            return 0.0, 1.0
-        p = self.successes / self.n
-        z2n = Z_95**2 / self.n
-        centre = (p + z2n / 2) / (1 + z2n)
-        half = Z_95 * math.sqrt(p * (1 - p) / self.n + z2n / (4 * self.n)) / (1 + z2n)
-        return centre, half
+        return wilson(self.successes, self.n, Z_95)
 
 
 def risk(main: Rate, control: Rate, baseline: Rate) -> dict[str, Any]:

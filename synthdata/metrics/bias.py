@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthdata.metrics._base import Gated, clean
+from synthdata.metrics._base import Gated, bootstrap_weights, clean
 from synthdata.metrics._encoding import (
     NUMERIC,
     as_number,
@@ -454,8 +454,7 @@ def _downstream(col: _Column, g_holdout: pd.Series, models: _Models, cfg: BiasCo
     diffs = np.empty(BOOTSTRAP_ROUNDS)
     flat_r = codes * 4 + yy * 2 + models.pred_real[mask]
     flat_s = codes * 4 + yy * 2 + models.pred_synth[mask]
-    for b in range(BOOTSTRAP_ROUNDS):
-        w = np.bincount(rng.integers(0, n, n), minlength=n).astype("float64")
+    for b, w in enumerate(bootstrap_weights(n, rounds=BOOTSTRAP_ROUNDS, rng=rng)):
         c_r = np.bincount(flat_r, weights=w, minlength=4 * len(eligible)).reshape(-1, 2, 2)
         c_s = np.bincount(flat_s, weights=w, minlength=4 * len(eligible)).reshape(-1, 2, 2)
         diffs[b] = _eo(c_s) - _eo(c_r)

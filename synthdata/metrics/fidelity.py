@@ -23,14 +23,25 @@ column kinds, ``scored_columns``, the sdmetrics inputs and the classifiers' enco
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from synthdata.metrics._base import Gated, Result, clean, mean, row, run_metrics
+from synthdata.metrics._base import (
+    CONFIDENCE,
+    Gated,
+    Result,
+    bootstrap_weights,
+    clean,
+    mean,
+    row,
+    run_metrics,
+)
 from synthdata.metrics._encoding import (
     CATEGORICAL,
     NUMERIC,
@@ -46,6 +57,7 @@ from synthdata.schema import ColumnKind, Schema, category_text
 __all__ = [
     "category_coverage",
     "column_quality",
+    "constraint_violations",
     "detection",
     "evaluate_fidelity",
     "ml_efficacy",
@@ -57,6 +69,7 @@ RANGE_BINS = 20
 CV_FOLDS = 5
 MAX_DETECTION_ROWS = 20_000  # per side; enough for a stable AUC, bounded time
 TOP_FEATURES = 5
+SKILL_BOOTSTRAP_ROUNDS = 500  # the upper bound is the 95th percentile: 25 rounds above it
 
 
 # ---- column shapes and pair trends (sdmetrics) -----------------------------------------------
@@ -248,8 +261,29 @@ def _task(schema: Schema, train: pd.DataFrame) -> str:
     return "binary" if train[target].nunique(dropna=True) == 2 else "multiclass"
 
 
+@dataclass
+class _Fitted:
+    """One model's result on the holdout: its metric, and its outputs for the skill bootstrap.
+
+    ``y``: the holdout's target (numbers for regression, class labels as text otherwise);
+    ``outputs``: predictions (regression) or class -> predicted probability of each class the
+    model knows (a class it never saw scores 0 for every row).
+    """
+
+    value: float | None
+    error: str | None
+    y: np.ndarray
+    outputs: np.ndarray | dict[str, np.ndarray]
+
+
+def _positive(reference: pd.DataFrame, target: str) -> str:
+    """The positive class of a binary target: ``True``, else the rarer class of ``reference``."""
+    counts = reference[target].astype(str).value_counts()
+    return "True" if "True" in counts.index else str(counts.idxmin())
+
+
 def _efficacy(fit_on: pd.DataFrame, test_on: pd.DataFrame, reference: pd.DataFrame,
-              schema: Schema, task: str, seed: int) -> tuple[float | None, str | None]:
+              schema: Schema, task: str, seed: int) -> _Fitted:
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.metrics import f1_score, r2_score, roc_auc_score
 
@@ -265,46 +299,142 @@ def _efficacy(fit_on: pd.DataFrame, test_on: pd.DataFrame, reference: pd.DataFra
         model = HistGradientBoostingRegressor(
             categorical_features=np.array(is_cat) if any(is_cat) else None, random_state=seed)
         model.fit(x_fit, y_fit)
-        return float(r2_score(y_test, model.predict(x_test))), None
+        predicted = model.predict(x_test)
+        return _Fitted(float(r2_score(y_test, predicted)), None, y_test, predicted)
     y_fit = fit_on[target].astype(str).to_numpy()
     y_test = test_on[target].astype(str).to_numpy()
     if len(set(y_fit)) < 2:
         only = next(iter(set(y_fit)), "nothing")
         # a model that has seen one class predicts it everywhere: chance-level ranking
+        constant = {only: np.ones(len(y_test))}
         if task == "binary":
-            return 0.5, f"training table has one class ({only!r}); scored as chance (AUC 0.5)"
+            return _Fitted(0.5, f"training table has one class ({only!r}); scored as chance "
+                           "(AUC 0.5)", y_test, constant)
         pred = np.full(len(y_test), only)
-        return float(f1_score(y_test, pred, average="macro")), f"one class ({only!r}) only"
+        return _Fitted(float(f1_score(y_test, pred, average="macro")),
+                       f"one class ({only!r}) only", y_test, constant)
     model = hgb_classifier(is_cat, seed).fit(x_fit, y_fit)
+    proba = model.predict_proba(x_test)
+    outputs = {str(c): proba[:, i] for i, c in enumerate(model.classes_)}
     if task == "binary":
-        counts = reference[target].astype(str).value_counts()
-        positive = "True" if "True" in counts.index else counts.idxmin()  # the rarer class
-        column = list(model.classes_).index(positive) if positive in model.classes_ else None
-        if column is None:
-            return 0.5, f"positive class {positive!r} absent from the training table"
-        return float(roc_auc_score(y_test == positive, model.predict_proba(x_test)[:, column])), \
-            None
-    return float(f1_score(y_test, model.predict(x_test), average="macro")), None
+        positive = _positive(reference, target)
+        if positive not in outputs:
+            return _Fitted(0.5, f"positive class {positive!r} absent from the training table",
+                           y_test, outputs)
+        return _Fitted(float(roc_auc_score(y_test == positive, outputs[positive])), None,
+                       y_test, outputs)
+    return _Fitted(float(f1_score(y_test, model.predict(x_test), average="macro")), None,
+                   y_test, outputs)
+
+
+def _weighted_auc(positive: np.ndarray, score: np.ndarray, weights: np.ndarray) -> float:
+    """ROC AUC of ``score`` for the ``positive`` rows, each row counted ``weights`` times
+    (ties count half; NaN without both kinds of rows)."""
+    _, level = np.unique(score, return_inverse=True)
+    size = int(level.max()) + 1 if len(level) else 0
+    pos = np.bincount(level, weights=weights * positive, minlength=size)
+    neg = np.bincount(level, weights=weights * ~positive, minlength=size)
+    total = pos.sum() * neg.sum()
+    if total <= 0:
+        return float("nan")
+    below = np.cumsum(neg) - neg
+    return float(np.sum(pos * (below + 0.5 * neg)) / total)
+
+
+def _weighted_r2(y: np.ndarray, predicted: np.ndarray, weights: np.ndarray) -> float:
+    centre = np.sum(weights * y) / np.sum(weights)
+    total = np.sum(weights * (y - centre) ** 2)
+    return float(1 - np.sum(weights * (y - predicted) ** 2) / total) if total > 0 else np.nan
+
+
+def _skill_metric(fitted: _Fitted, task: str, classes: list[str], weights: np.ndarray
+                  ) -> float:
+    """R² (regression) or the mean one-vs-rest ROC AUC over ``classes``, under row weights."""
+    if task == "regression":
+        assert isinstance(fitted.outputs, np.ndarray)
+        return _weighted_r2(fitted.y, fitted.outputs, weights)
+    assert isinstance(fitted.outputs, dict)
+    zeros = np.zeros(len(fitted.y))
+    aucs = [_weighted_auc(fitted.y == c, fitted.outputs.get(c, zeros), weights)
+            for c in classes]
+    aucs = [a for a in aucs if not math.isnan(a)]
+    return float(np.mean(aucs)) if aucs else float("nan")
+
+
+def _skill(real: _Fitted, synth: _Fitted, task: str, classes: list[str], seed: int
+           ) -> dict[str, Any]:
+    """``(TSTR - chance) / (TRTR - chance)`` with its bootstrap spread and upper bound.
+
+    Both models are scored on the same bootstrap resamples of the holdout (paired). A resample
+    on which the real-trained model does no better than chance leaves the ratio unbounded
+    (+inf: no evidence that the synthetic rows lost anything), so a holdout too small to show
+    the real rows' signal cannot fail the check.
+    """
+    chance = 0.0 if task == "regression" else 0.5
+    ones = np.ones(len(real.y))
+    tstr = _skill_metric(synth, task, classes, ones)
+    trtr = _skill_metric(real, task, classes, ones)
+    rng = np.random.default_rng([seed, 11])
+    ratios = []
+    for w in bootstrap_weights(len(ones), rounds=SKILL_BOOTSTRAP_ROUNDS, rng=rng):
+        s, r = _skill_metric(synth, task, classes, w), _skill_metric(real, task, classes, w)
+        ratios.append((s - chance) / (r - chance) if r - chance > 0 else math.inf)
+    ratios_array = np.array(ratios, dtype="float64")
+    ratios_array[np.isnan(ratios_array)] = math.inf  # a resample without both classes
+    upper = float(np.quantile(ratios_array, CONFIDENCE, method="higher"))
+    finite = np.isfinite(ratios_array).all()
+    skill = (tstr - chance) / (trtr - chance) if trtr - chance > 0 else None
+    return {
+        "ml_efficacy_skill": skill,
+        "ml_efficacy_skill_se": float(np.std(ratios_array, ddof=1)) if finite else None,
+        "ml_efficacy_skill_upper": upper if skill is not None else None,
+        "ml_efficacy_skill_metric": "r2" if task == "regression" else (
+            "roc_auc" if task == "binary" else "macro_roc_auc_ovr"),
+        "ml_efficacy_skill_tstr": tstr,
+        "ml_efficacy_skill_trtr": trtr,
+    }
 
 
 def ml_efficacy(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
                 schema: Schema, *, seed: int = 0) -> Result:
-    """Train on synth, test on holdout (TSTR) vs train on train, test on holdout (TRTR)."""
+    """Train on synth, test on holdout (TSTR) vs train on train, test on holdout (TRTR).
+
+    ``tstr``, ``trtr``: ROC AUC (binary), macro-F1 (multiclass) or R² (numbers);
+    ``ml_efficacy_ratio`` = max(0, TSTR) / TRTR. ``ml_efficacy_skill`` (what the gate bounds):
+    the share of the real-trained model's skill above chance that the synth-trained one keeps,
+    ``(TSTR - chance) / (TRTR - chance)`` on a metric with a fixed chance level (ROC AUC 0.5,
+    one-vs-rest for multiclass; R² 0): 1 = as useful as the real rows, 0 = a coin toss (e.g.
+    a target with no relation to the other columns). ``ml_efficacy_skill_upper`` is its
+    one-sided 95 % upper confidence bound from a paired bootstrap over holdout rows;
+    ``ml_efficacy_skill`` is None when the real-trained model itself does no better than
+    chance (nothing to keep).
+    """
     result = Result()
     if schema.target is None:
         return result
     task = _task(schema, train)
     metric = {"binary": "roc_auc", "multiclass": "macro_f1", "regression": "r2"}[task]
-    tstr, error = _efficacy(synth, holdout, train, schema, task, seed)
-    trtr, _ = _efficacy(train, holdout, train, schema, task, seed)
+    synth_fit = _efficacy(synth, holdout, train, schema, task, seed)
+    real_fit = _efficacy(train, holdout, train, schema, task, seed)
+    tstr, error, trtr = synth_fit.value, synth_fit.error, real_fit.value
     ratio = None
     if tstr is not None and trtr is not None and trtr > 0:
         ratio = max(0.0, tstr) / trtr
     result.figures.update({"tstr": tstr, "trtr": trtr, "ml_efficacy_ratio": ratio,
                            "ml_efficacy_metric": metric, "ml_task": task})
+    if task == "binary":
+        classes = [_positive(train, schema.target)]
+    else:
+        classes = sorted(set(real_fit.y)) if task == "multiclass" else []
+    skill = _skill(real_fit, synth_fit, task, classes, seed)
+    result.figures.update({k: clean(v) for k, v in skill.items()})
     result.scores["ml_efficacy"] = None if ratio is None else min(1.0, ratio)
     result.details.append(row([schema.target], f"TSTR_{metric}", tstr, error))
     result.details.append(row([schema.target], f"TRTR_{metric}", trtr))
+    result.details.append(row([schema.target], "MLEfficacySkill", skill["ml_efficacy_skill"],
+                              se=clean(skill["ml_efficacy_skill_se"]),
+                              upper=clean(skill["ml_efficacy_skill_upper"]),
+                              metric_used=skill["ml_efficacy_skill_metric"]))
     result.reference["tstr"] = trtr  # a perfect generator trains as well as the real rows
     return result
 
@@ -359,6 +489,77 @@ def distributions(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFram
     return result
 
 
+# ---- constraints the schema declares ---------------------------------------------------------
+def _violations(df: pd.DataFrame, schema: Schema) -> dict[str, dict[str, pd.Series]]:
+    """Per column, per constraint (``range``, ``category``, ``nullable``), the rows of ``df``
+    that break a constraint a person declared (``inferred`` columns declare none)."""
+    out: dict[str, dict[str, pd.Series]] = {}
+    for name in schema.modelled_columns:
+        col = schema.columns[name]
+        if col.inferred or name not in df.columns:
+            continue
+        values = df[name].reset_index(drop=True)
+        broken: dict[str, pd.Series] = {}
+        if not col.nullable:
+            broken["nullable"] = values.isna()
+        if col.kind in NUMERIC and (col.min is not None or col.max is not None):
+            if col.kind == ColumnKind.datetime:
+                numbers = pd.to_datetime(values, errors="coerce")
+                low, high = (None if b is None else pd.Timestamp(str(b))
+                             for b in (col.min, col.max))
+            else:
+                numbers = as_number(values)
+                low, high = (None if b is None else float(b) for b in (col.min, col.max))
+            outside = pd.Series(False, index=values.index)
+            if low is not None:
+                outside |= (numbers < low).fillna(False).astype(bool)
+            if high is not None:
+                outside |= (numbers > high).fillna(False).astype(bool)
+            broken["range"] = outside
+        if col.kind in CATEGORICAL and col.categories:
+            allowed = {category_text(c) for c in col.categories}
+            broken["category"] = values.map(
+                lambda v, allowed=allowed: pd.notna(v) and category_text(v) not in allowed
+            ).astype(bool)
+        if broken:
+            out[name] = broken
+    return out
+
+
+def constraint_violations(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
+                          schema: Schema) -> Result:
+    """Share of synthetic rows that break a declared range, category or nullability.
+
+    A table made by synthdata keeps to the schema by construction; one from another tool may
+    not (ages of 200, a category the schema does not list). The holdout's own share, 0 as it
+    was refused otherwise, is the reference.
+    """
+    result = Result()
+    found = _violations(synth, schema)
+    any_row = pd.Series(False, index=pd.RangeIndex(len(synth)))
+    for name, broken in found.items():
+        for constraint, mask in broken.items():
+            any_row |= mask.to_numpy()
+            n = int(mask.sum())
+            if n:
+                first = mask[mask].index[0]
+                result.details.append(row(
+                    [name], "constraint_violations", n / max(len(synth), 1), constraint=constraint,
+                    rows=n, example=str(synth[name].iloc[int(first)])[:60]))
+    share = float(any_row.mean()) if len(synth) else 0.0
+    result.figures["constraint_violations"] = share
+    result.figures["constraint_violation_rows"] = int(any_row.sum())
+    result.figures["constraints_checked"] = sum(len(b) for b in found.values())
+    result.scores["constraint_conformance"] = 1.0 - share
+    held = _violations(holdout, schema)
+    held_any = np.zeros(len(holdout), dtype=bool)
+    for broken in held.values():
+        for mask in broken.values():
+            held_any |= mask.to_numpy()
+    result.reference["constraint_violations"] = float(held_any.mean()) if len(holdout) else 0.0
+    return result
+
+
 # ---- all of it -------------------------------------------------------------------------------
 def evaluate_fidelity(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
                       schema: Schema, *, seed: int = 0) -> dict[str, Any]:
@@ -376,6 +577,8 @@ def evaluate_fidelity(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.Data
         ("detection", lambda: detection(train, synth, holdout, schema, seed=seed)),
         ("ml_efficacy", lambda: ml_efficacy(train, synth, holdout, schema, seed=seed)),
         ("distributions", lambda: distributions(train, synth, holdout, schema)),
+        ("constraint_violations",
+         lambda: constraint_violations(train, synth, holdout, schema)),
     ])
     return {"figures": out.figures, "scores": out.scores, "details": out.details,
             "reference": out.reference}
@@ -389,4 +592,11 @@ GATED = (
           "correlations between columns are kept)", upper=False),
     Gated("detection_auc", "max_detection_auc",
           "the AUC of a classifier telling synthetic rows from real ones"),
+    # None without a target, or when a model trained on the real rows does no better than
+    # chance (nothing to keep): skipped
+    Gated("ml_efficacy_skill", "min_ml_efficacy", "the share of a real-trained model's skill "
+          "above chance that a model trained on the synthetic rows keeps (0 = a coin toss, "
+          "1 = as useful as the real rows)", upper=False, confidence="ml_efficacy_skill_upper"),
+    Gated("constraint_violations", "max_constraint_violations", "the share of synthetic rows "
+          "that break a range, category or nullability the schema declares"),
 )

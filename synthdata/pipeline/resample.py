@@ -20,7 +20,7 @@ from synthdata.io import sha256_file
 from synthdata.pipeline import steps
 from synthdata.pipeline.steps import FORMATS, RunResult
 from synthdata.schema import ColumnKind, Schema
-from synthdata.validation import check_count, check_seed
+from synthdata.validation import check_count, check_path, check_seed
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,30 @@ def _where_value(schema: Schema, column: str, text: str) -> Any:
                          f"boolean columns; '{column}' is {spec.kind.value}", param="where")
 
 
+def _read_manifest(path: Path) -> dict[str, Any]:
+    """A run's ``manifest.json`` as a JSON object, or :class:`ModelFileError` saying why not."""
+    from synthdata.errors import ModelFileError
+
+    fix = "re-run `synthdata run` to get a fresh model folder"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ModelFileError(f"'{path}' is not UTF-8 text; expected the JSON manifest written by "
+                             f"`synthdata run`: {fix}") from None
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"'{path}' is not valid JSON ({exc.msg} at line {exc.lineno}, "
+                             f"column {exc.colno}; truncated or edited?); expected the manifest "
+                             f"written by `synthdata run`: {fix}") from None
+    if not isinstance(manifest, dict):
+        raise ModelFileError(f"'{path}' holds a JSON {type(manifest).__name__}; expected the "
+                             f"JSON object written by `synthdata run`: {fix}")
+    for key, kind in (("schema", dict), ("outputs", dict), ("gate", dict)):
+        if not isinstance(manifest.get(key), kind):
+            raise ModelFileError(f"'{path}' has no '{key}' object; expected the manifest "
+                                 f"written by `synthdata run`: {fix}")
+    return manifest
+
+
 def sample_model(
     model_dir: str | Path,
     *,
@@ -69,24 +93,31 @@ def sample_model(
     ``force=True``; the result's ``exit_code`` is 1 and nothing is written).
     """
     from synthdata.errors import ModelFileError, UntrustedModelError
-    from synthdata.io import atomic_write_json, manifest_is_ours, write_table
+    from synthdata.io import atomic_write_json, check_inputs_kept, manifest_is_ours, write_table
     from synthdata.schema import schema_from_dict
     from synthdata.synthesizers.base import Synthesizer
 
-    model_dir = Path(model_dir)
-    out = Path(out)
+    model_dir = check_path("model_dir", model_dir)
+    out = check_path("out", out)
     check_count("n_rows", n_rows)
     check_seed(seed)
     fmt = out.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
         raise ParameterError(f"out '{out}': expected a file ending in .parquet or .csv",
                              param="out")
+    if out.is_dir():
+        raise ParameterError(f"out '{out}' is a folder; expected a file path ending in "
+                             f".{fmt}: choose another name, e.g. '{out / ('rows.' + fmt)}'",
+                             param="out")
+    steps.check_out_dir(out.parent, param="out")
+    check_inputs_kept({"model folder": model_dir, "manifest": model_dir.parent / "manifest.json"},
+                      writes=[out, out.with_name(out.name + ".manifest.json")], param="out")
     manifest_path = model_dir.parent / "manifest.json"
     if not manifest_path.is_file():
         raise ModelFileError(
             f"no manifest.json beside '{model_dir}': expected the model folder of a `synthdata "
             "run` output (DIR/model); without the manifest its files cannot be verified")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = _read_manifest(manifest_path)
     if not manifest_is_ours(manifest) and not trust:
         raise UntrustedModelError(
             f"'{manifest_path}' was not signed by synthdata for this user (a foreign folder, "
@@ -109,9 +140,11 @@ def sample_model(
     schema = schema_from_dict(manifest["schema"], source=str(manifest_path),
                               check_synthesizer=False)
     conditions = {c: _where_value(schema, c, v) for c, v in (where or {}).items()}
+    steps.check_room(pd.DataFrame(columns=schema.modelled_columns), n_rows, param="n_rows")
     gate = manifest.get("gate") or {}
     if gate and not gate.get("passed") and not force:
-        failed = ", ".join(f["check"] for f in gate.get("failures", []))
+        failed = ", ".join(str(f.get("check")) for f in gate.get("failures") or []
+                           if isinstance(f, dict))
         logger.warning("the run of this model failed its gate (%s): pass --force to sample "
                        "anyway", failed)
         return RunResult(out_dir=out.parent, synthetic_path=None,

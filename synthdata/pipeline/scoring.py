@@ -85,7 +85,9 @@ def evaluate(
     """
     from synthdata.io import read_table
 
-    p = steps.plan("evaluate", schema, out_dir=out_dir, seed=seed, fit=False)
+    p = steps.plan("evaluate", schema, out_dir=out_dir, seed=seed, fit=False,
+                   inputs={"train table": train, "synth table": synth,
+                           "holdout table": holdout})
     problems: list[str] = []
     tables: dict[str, pd.DataFrame] = {}
     for label, table, role in (("train", train, "part"), ("holdout", holdout, "part"),

@@ -26,7 +26,13 @@ import pandas as pd
 from synthdata.errors import ParameterError
 from synthdata.io import sha256_file
 from synthdata.schema import RESERVED_PARAMS, ColumnKind, Schema, load_schema
-from synthdata.validation import check_choice, check_count, check_fraction, check_seed
+from synthdata.validation import (
+    check_choice,
+    check_count,
+    check_fraction,
+    check_path,
+    check_seed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,20 +91,36 @@ class Plan:
     timer: Timer = field(default_factory=Timer)
 
 
-def check_out_dir(out_dir: Path) -> None:
+def check_out_dir(out_dir: Path, *, param: str = "out_dir") -> None:
     """The output folder can be created and written, checked without writing anything."""
     if out_dir.exists() and not out_dir.is_dir():
-        raise ParameterError(f"out_dir '{out_dir}' is a file; expected a folder: choose another "
-                             "path", param="out_dir")
+        raise ParameterError(f"{param} '{out_dir}' is a file; expected a folder: choose another "
+                             "path", param=param)
     parent = out_dir
     while not parent.exists():
         parent = parent.parent
     if not parent.is_dir():
-        raise ParameterError(f"out_dir '{out_dir}' cannot be created because '{parent}' is a "
-                             "file; choose another path", param="out_dir")
+        raise ParameterError(f"{param} '{out_dir}' cannot be created because '{parent}' is a "
+                             "file; choose another path", param=param)
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise ParameterError(f"out_dir '{out_dir}': no permission to write in '{parent}'; "
-                             "choose another path", param="out_dir")
+        raise ParameterError(f"{param} '{out_dir}': no permission to write in '{parent}'; "
+                             "choose another path", param=param)
+
+
+# the file stem of each command's export (beside report.json, report.html, manifest.json)
+EXPORT_STEMS = {"run": "synthetic", "balance": "balanced", "augment": "augmented"}
+
+
+def check_outputs(command: str, out_dir: Path, inputs: dict[str, Any]) -> None:
+    """Nothing ``command`` writes into ``out_dir`` (or removes there as stale) is an input."""
+    from synthdata.io import check_inputs_kept
+
+    names = ["report.json", "report.html"]
+    if command in EXPORT_STEMS:
+        names += ["manifest.json", *(f"{EXPORT_STEMS[command]}.{f}" for f in FORMATS)]
+    replaces = (out_dir / "model",) if command == "run" else ()
+    check_inputs_kept(inputs, writes=[out_dir / n for n in names], replaces=replaces,
+                      param="out_dir")
 
 
 def make_synthesizer(schema: Schema, *, name: str | None, epochs: int | None,
@@ -137,9 +159,16 @@ def plan(command: str, schema: str | Path | Schema, *, out_dir: str | Path | Non
          seed: int, fmt: str = "parquet", holdout: float | None = None, force: bool = False,
          n_rows: int | None = None, synthesizer: str | None = None, epochs: int | None = None,
          batch_size: int | None = None, device: str = "auto",
-         params: dict[str, Any] | None = None, fit: bool = True) -> Plan:
-    """Check the options, load the schema, build the synthesizer, check the output folder."""
+         params: dict[str, Any] | None = None, fit: bool = True,
+         inputs: dict[str, Any] | None = None) -> Plan:
+    """Check the options, load the schema, build the synthesizer, check the output folder.
+
+    ``inputs``: label -> the tables, schema or model the user gave; no output may overwrite
+    or remove one of them.
+    """
     timer = Timer()
+    if out_dir is not None:
+        out_dir = check_path("out_dir", out_dir)
     check_choice("format", fmt, FORMATS)
     if holdout is not None:
         check_fraction("holdout", holdout)
@@ -147,6 +176,7 @@ def plan(command: str, schema: str | Path | Schema, *, out_dir: str | Path | Non
     for key, value in (("n_rows", n_rows), ("epochs", epochs), ("batch_size", batch_size)):
         if value is not None:
             check_count(key, value)
+    schema_path = schema
     if not isinstance(schema, Schema):
         schema = load_schema(schema)
     model, notes = (make_synthesizer(schema, name=synthesizer, epochs=epochs,
@@ -157,8 +187,8 @@ def plan(command: str, schema: str | Path | Schema, *, out_dir: str | Path | Non
 
         resolve_device(device)  # a missing CUDA is bad input: say so before reading the table
     if out_dir is not None:
-        out_dir = Path(out_dir)
         check_out_dir(out_dir)
+        check_outputs(command, out_dir, {"schema": schema_path, **(inputs or {})})
     return Plan(command=command, schema=schema, out_dir=out_dir, seed=seed, fmt=fmt,
                 fraction=schema.split.holdout if holdout is None else float(holdout),
                 force=force, device=device, model=model, notes=notes, timer=timer)
@@ -192,6 +222,49 @@ def prepare(table: str | Path | pd.DataFrame, p: Plan) -> Data:
 
 def table_label(table: Any) -> str:
     return "DataFrame" if isinstance(table, pd.DataFrame) else str(table)
+
+
+# rows in flight at once: the sample, the synthesizer's working copies, PII, scoring, export
+MEMORY_FACTOR = 4
+
+
+def available_memory() -> int | None:
+    """Bytes this machine can still hand out (MemAvailable), or its RAM, or None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def check_room(train: pd.DataFrame, n_rows: int, *, param: str) -> None:
+    """Refuse, before fitting, a number of rows this machine cannot hold in memory.
+
+    A synthetic row takes about as many bytes as a train row (at least 8 per column), and the
+    pipeline holds about :data:`MEMORY_FACTOR` copies of the sample at its peak.
+    """
+    free = available_memory()
+    if free is None or not n_rows:
+        return
+    width = len(train.columns) or 1
+    floor = (8.0 if len(train) else 64.0) * width  # no rows to measure: assume short text
+    used = float(train.memory_usage(index=False, deep=True).sum()) / max(len(train), 1)
+    per_row = max(floor, used)
+    most = int(free / (per_row * MEMORY_FACTOR))
+    if n_rows > most:
+        need = n_rows * per_row * MEMORY_FACTOR / 2**30
+        raise ParameterError(
+            f"{n_rows:,} synthetic rows ({param}) need about {need:,.1f} GiB of memory "
+            f"({per_row:,.0f} bytes per row, {MEMORY_FACTOR} copies at the "
+            f"peak); this machine has {free / 2**30:,.1f} GiB available, enough for about "
+            f"{most:,} rows: ask for at most that many (for more, sample a saved model in "
+            "several parts with `synthdata sample`)", param=param)
 
 
 # ---- fit, generate ----------------------------------------------------------------------------

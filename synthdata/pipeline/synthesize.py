@@ -56,10 +56,13 @@ def run(
 
     p = steps.plan("run", schema, out_dir=out_dir, seed=seed, fmt=fmt, holdout=holdout,
                    force=force, n_rows=n_rows, synthesizer=synthesizer, epochs=epochs,
-                   batch_size=batch_size, device=device, params=params)
+                   batch_size=batch_size, device=device, params=params,
+                   inputs={"table": table})
     data = steps.prepare(table, p)
+    n_rows = n_rows if n_rows is not None else len(data.train)
+    steps.check_room(data.train, n_rows, param="n_rows")
     steps.fit(p, data, progress=progress)
-    modelled = steps.generate(p, n_rows if n_rows is not None else len(data.train))
+    modelled = steps.generate(p, n_rows)
     synth = steps.with_pii(modelled, p.schema, p.seed)
     scores = steps.score(data.train, modelled, data.holdout, p.schema, seed=p.seed,
                          timer=p.timer)
@@ -139,7 +142,7 @@ def _extend(
     from synthdata.balancing import INDICATOR, check_target, plan_counts
     from synthdata.report import AugmentSection
 
-    p = steps.plan(mode, schema, out_dir=out_dir, **options)
+    p = steps.plan(mode, schema, out_dir=out_dir, inputs={"table": table}, **options)
     target = check_target(p.schema) if mode == "balance" else p.schema.target
     data = steps.prepare(table, p)
     train, held = data.train, data.holdout
@@ -147,6 +150,9 @@ def _extend(
         if mode == "balance" else {}
     if mode == "balance":
         logger.info("balance plan: add %s", planned or "nothing (already balanced)")
+    steps.check_room(train, sum(planned.values()) if mode == "balance" else n_rows or 0,
+                     param="counts" if counts is not None else
+                     "ratio" if mode == "balance" else "n_rows")
     steps.fit(p, data, progress=progress)
     if mode == "balance":
         assert target is not None

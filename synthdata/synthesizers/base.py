@@ -145,6 +145,10 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+# the kinds sample_where can condition on
+CONDITION_KINDS = (ColumnKind.categorical, ColumnKind.ordinal, ColumnKind.boolean)
+
+
 def matching_values(column: pd.Series, text: str) -> list[Any]:
     """The distinct values of ``column`` that are the category ``text`` (see category_text)."""
     return [v for v in column.dropna().unique() if category_text(v) == text]
@@ -286,6 +290,9 @@ class Synthesizer:
         self.params_ = params.model_dump(mode="json")
         self._fit(train[self.schema.modelled_columns], params, progress=progress)
         self.n_train_rows_ = len(train)
+        self.categories_seen_ = {  # what sample_where can ask for
+            c: sorted({category_text(v) for v in train[c].dropna().unique()})
+            for c in self.schema.columns_of(*CONDITION_KINDS) if c in train.columns}
         logger.info("fitted %s on %d rows (device %s)", self.name, len(train), self.device_)
         return self
 
@@ -327,6 +334,14 @@ class Synthesizer:
                 f"does not generate; use some of {', '.join(self.schema.modelled_columns)}")
         seed = check_seed(self.seed if seed is None else seed, "sample_where")
         wanted = {c: category_text(v) for c, v in conditions.items()}
+        seen = getattr(self, "categories_seen_", None) or {}  # None for models saved before
+        for column, text in wanted.items():
+            if column in seen and text not in seen[column]:
+                raise ParameterError(
+                    f"conditions: {column}={text!r} never occurs in the rows the model was "
+                    f"trained on, so it cannot generate rows with it; expected one of "
+                    f"{', '.join(map(repr, seen[column][:20]))}"
+                    f"{' ...' if len(seen[column]) > 20 else ''}", param="where")
         kept: list[pd.DataFrame] = []
         found = drawn = rounds = 0
         self._begin_sampling()  # once per call: generated keys do not repeat between rounds
@@ -402,6 +417,7 @@ class Synthesizer:
                 "seed": self.seed,
                 "device_fitted": self.device_,
                 "n_train_rows": self.n_train_rows_,
+                "categories_seen": getattr(self, "categories_seen_", None),
                 "schema": self.schema.model_dump(mode="json"),
                 "versions": package_versions(),
                 "files": files,
@@ -489,6 +505,10 @@ class Synthesizer:
         obj.params_ = params.model_dump(mode="json")
         obj._from_state(path, obj.device_)
         obj.n_train_rows_ = int(info.get("n_train_rows") or 0)
+        seen = info.get("categories_seen")
+        if isinstance(seen, dict):
+            obj.categories_seen_ = {str(c): [str(v) for v in values]
+                                    for c, values in seen.items() if isinstance(values, list)}
         return obj
 
 

@@ -44,7 +44,8 @@ class GaussianCopula(Synthesizer):
 
         return GaussianCopulaSynthesizer(metadata, **params)
 
-    def _sample_where(self, n_rows: int, conditions: dict[str, Any], seed: int) -> Draw:
+    def _sample_where(self, n_rows: int, conditions: dict[str, Any], seed: int
+                      ) -> Draw | None:
         """SDV conditions the copula's multivariate normal on the transformed values."""
         import functools
         from unittest import mock
@@ -57,7 +58,12 @@ class GaussianCopula(Synthesizer):
             model._set_random_state(int(seed))
             # SDV draws its own progress bar here; the library stays silent (the caller logs)
             with mock.patch.object(tqdm, "tqdm", functools.partial(tqdm.tqdm, disable=True)):
-                rows = _sdv.rows(model.sample_from_conditions(
-                    [Condition(num_rows=int(n_rows), column_values=dict(conditions))],
-                    max_tries_per_batch=20))
+                try:
+                    rows = _sdv.rows(model.sample_from_conditions(
+                        [Condition(num_rows=int(n_rows), column_values=dict(conditions))],
+                        max_tries_per_batch=20))
+                except ValueError as exc:  # SDV found no row (a value it never learned)
+                    if "Unable to sample any rows" not in str(exc):
+                        raise
+                    return None  # reject sampling then says the model never makes these
         return Draw(rows, len(rows))
