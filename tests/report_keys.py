@@ -36,12 +36,14 @@ def reports(workdir: Path) -> dict[str, dict[str, Any]]:
     schema = demo_schema()
     table = make_demo_table(800, seed=5)
     out: dict[str, dict[str, Any]] = {}
-    run = synthdata.run(table, schema, out_dir=workdir / "run", seed=0, force=True)
+    # the copula, as when the reference was recorded (its params, flags and gate failures)
+    kw = {"synthesizer": "gaussian_copula"}
+    run = synthdata.run(table, schema, out_dir=workdir / "run", seed=0, force=True, **kw)
     out["run"] = run.report
     out["balance"] = synthdata.balance(table, schema, out_dir=workdir / "balance", ratio=1.0,
-                                       seed=0, force=True, n_seeds=1).report
+                                       seed=0, force=True, n_seeds=1, **kw).report
     out["augment"] = synthdata.augment(table, schema, out_dir=workdir / "augment", n_rows=200,
-                                       seed=0, force=True).report
+                                       seed=0, force=True, **kw).report
     train = workdir / "run-train.csv"
     holdout = workdir / "run-holdout.csv"
     typed = schema.validate_table(table)

@@ -91,8 +91,8 @@ def test_schema_params_are_checked_when_the_schema_loads(tmp_path, schema_yaml):
     from synthdata.schema import load_schema
 
     schema = tmp_path / "s.yaml"
-    schema.write_text(schema_yaml.read_text() + "synthesizer:\n  params: {bogus: 1, "
-                      "default_distribution: cauchy, device: cuda}\n")
+    schema.write_text(schema_yaml.read_text() + "synthesizer:\n  name: gaussian_copula\n"
+                      "  params: {bogus: 1, default_distribution: cauchy, device: cuda}\n")
     with pytest.raises(SchemaError) as info:
         load_schema(schema)
     text = str(info.value)
@@ -138,10 +138,11 @@ def test_numpy_scalars_tuples_and_none_defaults_are_accepted(schema):
 
 def test_epoch_params_of_a_schema_carry_over_to_a_synthesizer_chosen_per_run(
         tmp_path, small_csv, schema_yaml):
-    """A schema naming the default synthesizer may hold epochs for one picked with
-    --synthesizer; the default ignores them (noted), the other uses them."""
+    """A schema naming a synthesizer that does not train in epochs may hold epochs for one
+    picked with --synthesizer; the named one ignores them (noted), the other uses them."""
     schema = tmp_path / "s.yaml"
-    schema.write_text(schema_yaml.read_text() + "synthesizer:\n  params: {epochs: 1}\n")
+    schema.write_text(schema_yaml.read_text()
+                      + "synthesizer:\n  name: gaussian_copula\n  params: {epochs: 1}\n")
     from synthdata.pipeline.steps import make_synthesizer
     from synthdata.schema import load_schema
 

@@ -127,8 +127,12 @@ MAPPING = dict(zip("abcd", "pqrs", strict=True))
 # (Spearman 0.34-0.39) but its categories collapse; CTGAN at 2-10 epochs keeps neither (its
 # Spearman changes sign with the seed), so nothing is asserted for it at this budget: the
 # copula and TVAE are what notice a sampler that breaks rows apart.
-MIN_RANK_CORRELATION = {"gaussian_copula": 0.9, "tvae": 0.2}
-MIN_MAPPING_EXCESS = {"gaussian_copula": 0.2}
+# The autoregressive model trains for 10 epochs here (well under a second on these 800 rows):
+# Spearman u~v 0.83-0.88 and mapping excess 0.66-0.72 over fit seeds 0-3 (at 2 epochs it is
+# still near its marginals: 0.06-0.12).
+MIN_RANK_CORRELATION = {"gaussian_copula": 0.9, "tvae": 0.2, "autoregressive": 0.6}
+MIN_MAPPING_EXCESS = {"gaussian_copula": 0.2, "autoregressive": 0.4}
+EPOCHS = {"autoregressive": 10}
 NO_DEPENDENCE_AT_TINY_BUDGET = {"ctgan"}
 
 
@@ -160,7 +164,7 @@ def test_sampled_rows_keep_the_dependence_between_columns(name):
         pytest.skip(f"{name} is a test backend; it models no dependence by design")
     if name in NO_DEPENDENCE_AT_TINY_BUDGET:
         pytest.skip(f"{name} learns no dependence in a couple of epochs (see the comment above)")
-    params = {"epochs": 2, "batch_size": 20} if cls.trains_in_epochs() else {}
+    params = {"epochs": EPOCHS.get(name, 2), "batch_size": 20} if cls.trains_in_epochs() else {}
     model = get_synthesizer(name, DEPENDENT, seed=0, **params).fit(_dependent())
     rows = model.sample(2000, seed=1)
     broken = _shuffled(rows)

@@ -21,7 +21,7 @@ def test_python_example_runs(tmp_path, monkeypatch):
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
     assert (tmp_path / "out" / "report.json").exists()
-    assert (tmp_path / "out" / "ctgan-model" / "synthdata_model.json").exists()
+    assert (tmp_path / "out" / "ar-model" / "synthdata_model.json").exists()
 
 
 def test_ci_runs_the_readme_test_command():

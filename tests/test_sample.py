@@ -68,11 +68,12 @@ def test_bad_where_exits_2(run_dir, tmp_path, where, needle):
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_tampered_pickle_is_refused(run_dir, tmp_path):
+def test_tampered_model_file_is_refused(run_dir, tmp_path):
     copy = tmp_path / "run"
     shutil.copytree(run_dir, copy)
-    pickle = next(p for p in (copy / "model").iterdir() if p.suffix == ".pkl")
-    pickle.write_bytes(pickle.read_bytes() + b"\x00")
+    model_file = next(p for p in sorted((copy / "model").iterdir())
+                      if p.name != "synthdata_model.json")
+    model_file.write_bytes(model_file.read_bytes() + b"\x00")
     result = invoke("sample", "--model", copy / "model", "--rows", 5, "--out",
                     tmp_path / "x.csv", "--trust", "--quiet")
     assert result.exit_code == 2 and "do not match the sha256" in result.output

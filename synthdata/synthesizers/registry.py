@@ -19,11 +19,12 @@ if TYPE_CHECKING:
     from synthdata.synthesizers.base import Synthesizer
 
 REGISTRY: dict[str, str | type[Synthesizer]] = {
+    "autoregressive": "synthdata.synthesizers.autoregressive:Autoregressive",
     "gaussian_copula": "synthdata.synthesizers.gaussian_copula:GaussianCopula",
     "ctgan": "synthdata.synthesizers.ctgan:CTGAN",
     "tvae": "synthdata.synthesizers.tvae:TVAE",
 }
-DEFAULT = "gaussian_copula"  # what a schema without ``synthesizer.name`` uses
+DEFAULT = "autoregressive"  # what a schema without ``synthesizer.name`` uses
 
 
 def names() -> list[str]:

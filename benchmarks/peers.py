@@ -1,0 +1,194 @@
+"""Our autoregressive synthesizer against its anchors, same machine, same run, same scorer.
+
+    python -m benchmarks.peers                                  # 5 tables x 3 seeds, all peers
+    python -m benchmarks.peers --tables adult --seeds 0 --generators autoregressive,tvae
+
+Generators: ``autoregressive`` (ours, defaults), ``tabularargn`` (MOSTLY AI's engine, run in
+its own venv: ``--argn-python`` points at that venv's python; it is never a dependency of
+synthdata), ``tvae`` and ``ctgan`` (SDV through our backends; ``--sdv-epochs``, default 300,
+SDV's default). For every table of ../shared/datasets/ with a schema under schemas/ and every
+seed: the pipeline's split of ``<table>.csv`` (train / holdout, seeded), each generator fits on
+train (full rows) and samples as many rows; the rows are scored by
+:func:`benchmarks.independent.score` against train and the test table (``<table>_test.csv``
+when it exists, else the holdout). Recorded per run: fit and sample seconds, peak memory
+(this process's peak RSS per stage; the engine's own process for TabularARGN), quality, shape /
+trend error, detection AUC, TSTR / TRTR, DCR share, exact copies vs the holdout's own rate.
+Medians over the seeds go to benchmarks/results/peers-<date>.{json,md}; the table is also
+written between the ``peers`` markers of benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from benchmarks.independent import score
+from benchmarks.run import DATA, RESULTS, ROOT, Stage, commit, machine, tables
+
+GENERATORS = ("autoregressive", "tabularargn", "tvae", "ctgan")
+FIGURES = ("fit_s", "sample_s", "fit_peak_mib", "quality", "column_shapes",
+           "column_pair_trends", "detection_auc", "tstr", "trtr", "dcr_share", "exact_copies",
+           "holdout_copies")
+ARGN_WORKER = Path(__file__).with_name("_argn_worker.py")
+BEGIN, END = "<!-- peers -->", "<!-- /peers -->"
+
+
+def run_ours(name: str, schema: Any, train: pd.DataFrame, seed: int, sdv_epochs: int
+             ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    from synthdata.synthesizers import backend_class, get_synthesizer
+
+    params = {"epochs": sdv_epochs} if name in ("tvae", "ctgan") else {}
+    model = get_synthesizer(name, schema, seed=seed, device="auto", **params)
+    fit, sample = Stage(), Stage()
+    with fit.measure():
+        model.fit(train)
+    with sample.measure():
+        synth = model.sample(len(train), seed=seed)
+    info = {"fit_s": round(fit.wall, 2), "sample_s": round(sample.wall, 3),
+            "fit_peak_mib": fit.peak_mib}
+    if backend_class(name).__module__.endswith("autoregressive"):
+        info["training"] = {k: v for k, v in model.training_.items()
+                            if k in ("epochs", "best_epoch", "stopped", "batch_size", "hidden")}
+    return synth, info
+
+
+def run_argn(python: str, schema: Any, train: pd.DataFrame, seed: int
+             ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """TabularARGN in its own venv: the worker fits and samples, we read its rows back."""
+    from synthdata.io import read_table
+
+    columns = schema.modelled_columns
+    with tempfile.TemporaryDirectory(prefix="argn-") as tmp:
+        src, out = Path(tmp) / "train.parquet", Path(tmp) / "synth.parquet"
+        train[columns].to_parquet(src, index=False)
+        done = subprocess.run([python, str(ARGN_WORKER), str(src), str(out), str(seed)],
+                              capture_output=True, text=True, check=False,
+                              env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        if done.returncode != 0:
+            raise RuntimeError(f"TabularARGN worker failed:\n{done.stderr[-3000:]}")
+        info = json.loads(done.stdout.strip().splitlines()[-1])
+        synth = pd.read_parquet(out)
+    return read_table(synth[columns], schema, role="synthetic"), info
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tables", help="comma-separated (default: every table with a schema)")
+    ap.add_argument("--generators", default=",".join(GENERATORS))
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--sdv-epochs", type=int, default=300)
+    ap.add_argument("--argn-python", default=str(ROOT.parent / "peers" / "argn" / "bin" /
+                                                 "python"))
+    ap.add_argument("--out", default=None, help="results name (default peers-<date>)")
+    args = ap.parse_args(argv)
+    generators = args.generators.split(",")
+    unknown = sorted(set(generators) - set(GENERATORS))
+    if unknown:
+        raise SystemExit(f"--generators: unknown {unknown}; expected some of {GENERATORS}")
+    if "tabularargn" in generators and not Path(args.argn_python).is_file():
+        raise SystemExit(f"--argn-python: {args.argn_python} not found; make the venv: "
+                         "python3 -m venv ../peers/argn && ../peers/argn/bin/pip install "
+                         "torch==2.13.0 mostlyai-engine && ../peers/argn/bin/pip uninstall -y "
+                         "torchvision torchaudio")
+    seeds = [int(s) for s in args.seeds.split(",")]
+    from synthdata import load_schema
+    from synthdata.io import read_table
+    from synthdata.split import split
+
+    warnings.simplefilter("ignore")
+    started = time.perf_counter()
+    runs: list[dict[str, Any]] = []
+    for table in tables(args.tables.split(",") if args.tables else None):
+        schema = load_schema(ROOT / "schemas" / f"{table}.yaml")
+        full = read_table(DATA / f"{table}.csv", schema)
+        test_path = DATA / f"{table}_test.csv"
+        for seed in seeds:
+            train, holdout = split(full, schema, seed=seed)
+            test = read_table(test_path, schema) if test_path.is_file() else holdout
+            for gen in generators:
+                print(f"{table} seed {seed} {gen} ...", file=sys.stderr, flush=True)
+                if gen == "tabularargn":
+                    synth, info = run_argn(args.argn_python, schema, train, seed)
+                else:
+                    synth, info = run_ours(gen, schema, train, seed, args.sdv_epochs)
+                figures = score(train, synth, test, schema, seed=seed)
+                runs.append({"table": table, "seed": seed, "generator": gen, **info,
+                             **{k: v for k, v in figures.items() if k != "shape_by_column"}})
+                print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
+    summary = summarise(runs)
+    result = {"command": "python -m benchmarks.peers " + " ".join(argv or sys.argv[1:]),
+              "commit": commit(), "machine": machine(), "seconds": round(
+                  time.perf_counter() - started), "runs": runs, "medians": summary}
+    name = args.out or f"peers-{dt.date.today().isoformat()}"
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    text = markdown(result)
+    (RESULTS / f"{name}.md").write_text(text)
+    results_md = ROOT / "benchmarks" / "RESULTS.md"
+    current = results_md.read_text() if results_md.is_file() else ""
+    block = f"{BEGIN}\n{text}{END}\n"
+    if BEGIN in current and END in current:
+        head, rest = current.split(BEGIN, 1)
+        current = head + block + rest.split(END, 1)[1].lstrip("\n")
+    else:
+        current = block + "\n" + current
+    results_md.write_text(current)
+    print(text)
+    return 0
+
+
+def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    keys = sorted({(r["table"], r["generator"]) for r in runs},
+                  key=lambda k: (k[0], GENERATORS.index(k[1])))
+    for table, gen in keys:
+        mine = [r for r in runs if r["table"] == table and r["generator"] == gen]
+        row: dict[str, Any] = {"table": table, "generator": gen, "seeds": len(mine)}
+        for f in FIGURES:
+            values = [r[f] for r in mine if r.get(f) is not None]
+            row[f] = round(statistics.median(values), 4) if values else None
+        out.append(row)
+    return out
+
+
+def markdown(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    lines = [
+        f"## Ours vs the anchors (`{result['command'].strip()}`)", "",
+        f"Commit `{result['commit']}`, {result['seconds']} s in all. Machine: {m.get('cpu')}, "
+        f"{m.get('cores')} cores, GPU: {m.get('gpu') or 'none'}. Medians over "
+        f"{max(r['seeds'] for r in result['medians'])} seed(s); full training rows; every "
+        "generator's rows scored by benchmarks/independent.py (quality vs train; detection, "
+        "TSTR and DCR share vs the test table).", "",
+        "| table | generator | fit s | sample s | fit peak MiB | quality | shape / trend error % "
+        "| detection AUC | TSTR / TRTR | DCR share | exact copies (holdout's rate) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|"]
+
+    def f(v: Any, d: int = 3) -> str:
+        return "–" if v is None else f"{v:.{d}f}" if isinstance(v, float) else str(v)
+
+    for r in result["medians"]:
+        shape = None if r["column_shapes"] is None else 100 * (1 - r["column_shapes"])
+        trend = None if r["column_pair_trends"] is None else 100 * (1 - r["column_pair_trends"])
+        lines.append(
+            f"| {r['table']} | {r['generator']} | {f(r['fit_s'], 1)} | {f(r['sample_s'], 2)} | "
+            f"{f(r['fit_peak_mib'], 0)} | {f(r['quality'])} | {f(shape, 1)} / {f(trend, 1)} | "
+            f"{f(r['detection_auc'])} | {f(r['tstr'])} / {f(r['trtr'])} | {f(r['dcr_share'])} "
+            f"| {f(r['exact_copies'], 4)} ({f(r['holdout_copies'], 4)}) |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,445 @@
+"""Columns <-> small categorical sub-columns ("tokens"), shared by the native models.
+
+Every modelled column becomes zero or more sub-columns of small integer codes:
+
+- categorical, ordinal, boolean: one sub-column, the category (code 0 = missing);
+- integer/numerical with few distinct values (at most ``MAX_DISCRETE``, and rare ones holding
+  at most ``MAX_RARE_SHARE`` of the rows): one sub-column, the value itself as a category, so
+  decoded numbers are exactly values of the column;
+- other numbers: two sub-columns, a coarse quantile bin and a finer position inside it (code 0
+  of the coarse one = missing). A value's position is its rank in the training values (ties
+  spread at random over their share), so the quantile function stored at ``bins * fine``
+  knots maps positions back to numbers with the real within-bin shape: point masses stay point
+  masses, and decoded numbers are rounded to the step the column uses (whole numbers,
+  hundreds, two decimals, ...);
+- datetimes: parts (year, month, day, and hour/minute/second when the column has times);
+- id columns: none (keys are made afresh when sampling, never learnt).
+
+Privacy protection (on by default): a category, discrete value or year seen in fewer than
+``k`` training rows (``k`` drawn at random in [``RARE_MIN``, ``RARE_MAX``] from the fit seed,
+so an attacker cannot know the cut) is "rare": it is kept as one shared code for training
+and never generated (its probability goes to the frequent codes), and numbers are clipped to
+the ``k``-th smallest and largest training value. So a value that occurs once in the training
+table is never reproduced. Sampling never produces a code the training rows did not have
+(e.g. missing in a column without missing values).
+
+The encoder is plain data (JSON + arrays): :meth:`Tokenizer.to_json` / :meth:`from_json`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthdata.schema import ColumnKind, Schema, category_text
+
+MAX_DISCRETE = 128  # numbers with at most this many distinct values are categories ...
+MAX_RARE_SHARE = 0.01  # ... unless values too rare to generate hold more than this share
+RARE_MIN, RARE_MAX = 5, 9
+MISSING = 0  # code 0 of a column's first sub-column: the value is missing
+DATE_PARTS = ("year", "month", "day")
+TIME_PARTS = ("hour", "minute", "second")
+CATEGORY_KINDS = (ColumnKind.categorical, ColumnKind.ordinal, ColumnKind.boolean)
+
+
+@dataclass
+class Part:
+    """One sub-column: its vocabulary size and which codes may be generated."""
+
+    name: str
+    size: int
+    allowed: list[bool]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "size": self.size, "allowed": self.allowed}
+
+
+@dataclass
+class ColumnCode:
+    """How one column is turned into sub-columns and back."""
+
+    column: str
+    method: str  # "category" | "discrete" | "quantile" | "datetime" | "key"
+    parts: list[Part] = field(default_factory=list)
+    values: list[Any] = field(default_factory=list)  # codes 1.. of category/discrete
+    rare: list[Any] = field(default_factory=list)  # category texts folded into the rare code
+    rare_code: int | None = None
+    knots: list[float] = field(default_factory=list)  # quantile: value at position i/(len-1)
+    bins: int = 0
+    fine: int = 0
+    step: float | None = None  # round decoded numbers to multiples of this
+    low: float | None = None  # decoded values are clipped to [low, high]
+    high: float | None = None
+    with_time: bool = False
+    key_prefix: str = ""
+    key_width: int = 0
+    key_numeric: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if k != "parts"}
+        out["parts"] = [p.to_json() for p in self.parts]
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ColumnCode:
+        data = dict(data)
+        parts = [Part(str(p["name"]), int(p["size"]), [bool(a) for a in p["allowed"]])
+                 for p in data.pop("parts")]
+        return cls(parts=parts, **data)
+
+
+def _step(values: np.ndarray, integer: bool) -> float | None:
+    """The coarsest power of ten (10**-6 .. 10**6) every value is a multiple of."""
+    if not len(values):
+        return 1.0 if integer else None
+    scale = max(float(np.max(np.abs(values))), 1.0)
+    for exponent in range(6, -7, -1):
+        step = 10.0 ** exponent
+        if integer and step < 1:
+            return 1.0
+        ratio = values / step
+        if np.all(np.abs(ratio - np.round(ratio)) <= 1e-9 * max(scale / step, 1.0)):
+            return step
+    return 1.0 if integer else None
+
+
+def _sized_bins(n_values: int, bins: int, fine: int) -> tuple[int, int]:
+    """Fewer bins for small tables: about 4 rows per finest cell at least."""
+    while bins * fine > max(n_values / 4, 4) and (bins > 4 or fine > 4):
+        if fine >= bins:
+            fine //= 2
+        else:
+            bins //= 2
+    return max(bins, 2), max(fine, 2)
+
+
+class Tokenizer:
+    """Fits the codes of a table's modelled columns; encodes rows to codes and back."""
+
+    def __init__(self, codes: list[ColumnCode], k: int) -> None:
+        self.codes = codes
+        self.k = k
+
+    # -- description --
+    @property
+    def parts(self) -> list[Part]:
+        return [p for code in self.codes for p in code.parts]
+
+    @property
+    def part_column(self) -> list[int]:
+        """For every sub-column, the index of the (token-bearing) column it belongs to."""
+        out, i = [], 0
+        for code in self.codes:
+            if code.parts:
+                out.extend([i] * len(code.parts))
+                i += 1
+        return out
+
+    @property
+    def token_columns(self) -> list[str]:
+        return [c.column for c in self.codes if c.parts]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"k": self.k, "codes": [c.to_json() for c in self.codes]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Tokenizer:
+        return cls([ColumnCode.from_json(c) for c in data["codes"]], int(data["k"]))
+
+    # -- fit --
+    @classmethod
+    def fit(cls, train: pd.DataFrame, schema: Schema, *, protect: bool, bins: int,
+            fine: int, rng: np.random.Generator) -> Tokenizer:
+        k = int(rng.integers(RARE_MIN, RARE_MAX + 1)) if protect else 1
+        codes = []
+        for column in schema.modelled_columns:
+            spec = schema.columns[column]
+            series = train[column]
+            if spec.kind == ColumnKind.id:
+                codes.append(_fit_key(column, series))
+            elif spec.kind in CATEGORY_KINDS:
+                codes.append(_fit_category(column, series, k))
+            elif spec.kind == ColumnKind.datetime:
+                codes.append(_fit_datetime(column, series, k))
+            else:
+                numbers = pd.to_numeric(series, errors="coerce").to_numpy("float64",
+                                                                          na_value=np.nan)
+                integer = spec.kind == ColumnKind.integer
+                distinct, counts = np.unique(numbers[~np.isnan(numbers)], return_counts=True)
+                rare_share = counts[counts < k].sum() / max(counts.sum(), 1)
+                if len(distinct) <= MAX_DISCRETE and rare_share <= MAX_RARE_SHARE:
+                    codes.append(_fit_discrete(column, numbers, k))
+                else:
+                    codes.append(_fit_quantile(column, numbers, k, integer, bins, fine))
+        return cls(codes, k)
+
+    # -- encode --
+    def encode(self, frame: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+        """Codes of ``frame``'s rows: an int64 array (rows, sub-columns)."""
+        out = [_encode(code, frame[code.column], rng) for code in self.codes if code.parts]
+        if not out:
+            return np.zeros((len(frame), 0), dtype=np.int64)
+        return np.concatenate(out, axis=1)
+
+    def condition_codes(self, column: str, value: Any) -> list[int] | None:
+        """The sub-column codes that stand for ``value`` of a category-like column, or None."""
+        code = next(c for c in self.codes if c.column == column)
+        if code.method not in ("category", "discrete"):
+            return None
+        text = category_text(value)
+        texts = [category_text(v) for v in code.values]
+        if text in texts:
+            return [texts.index(text) + 1]
+        if text in code.rare and code.rare_code is not None:
+            return [code.rare_code]
+        return None
+
+    # -- decode --
+    def decode(self, tokens: np.ndarray, rng: np.random.Generator, *, n_rows: int,
+               key_start: int = 0) -> pd.DataFrame:
+        out: dict[str, Any] = {}
+        j = 0
+        for code in self.codes:
+            width = len(code.parts)
+            out[code.column] = _decode(code, tokens[:, j:j + width], rng, n_rows, key_start)
+            j += width
+        return pd.DataFrame(out)
+
+
+# ---- per method ------------------------------------------------------------------------
+def _fold(counts: pd.Series, k: int) -> tuple[list[Any], list[Any]]:
+    """(frequent values by count then text, rare values) for a value -> count series."""
+    frequent = counts[counts >= k]
+    rare = counts[counts < k]
+    order = sorted(frequent.index, key=lambda v: (-int(frequent[v]), category_text(v)))
+    return order, sorted(rare.index, key=category_text)
+
+
+def _category_part(name: str, values: list[Any], rare: list[Any], has_missing: bool
+                   ) -> tuple[Part, int | None]:
+    size = 1 + len(values) + (1 if rare else 0)
+    allowed = [has_missing] + [True] * len(values) + ([False] if rare else [])
+    if not any(allowed):  # every value rare: the least-bad choice is the rare code itself
+        allowed[-1] = True
+    return Part(name, size, allowed), (size - 1 if rare else None)
+
+
+def _fit_category(column: str, series: pd.Series, k: int) -> ColumnCode:
+    present = series.dropna()
+    if pd.api.types.is_bool_dtype(present.dtype) or all(
+            isinstance(v, bool | np.bool_) for v in present.head(100)):
+        present = present.astype(bool)
+        counts = present.value_counts()
+        values, rare = _fold(counts, k)
+        values = [bool(v) for v in values]
+        rare = [category_text(bool(v)) for v in rare]
+    else:
+        counts = present.map(category_text).value_counts()
+        values, rare = _fold(counts, k)
+    part, rare_code = _category_part(column, values, rare, bool(series.isna().any()))
+    return ColumnCode(column, "category", [part], values=list(values), rare=list(rare),
+                      rare_code=rare_code)
+
+
+def _fit_discrete(column: str, numbers: np.ndarray, k: int) -> ColumnCode:
+    present = numbers[~np.isnan(numbers)]
+    values, counts = np.unique(present, return_counts=True)
+    keep = counts >= k
+    rare = [category_text(float(v)) for v in values[~keep]]
+    frequent = [float(v) for v in values[keep]]
+    part, rare_code = _category_part(column, frequent, rare, bool(np.isnan(numbers).any()))
+    return ColumnCode(column, "discrete", [part], values=frequent, rare=rare,
+                      rare_code=rare_code)
+
+
+def _fit_quantile(column: str, numbers: np.ndarray, k: int, integer: bool, bins: int,
+                  fine: int) -> ColumnCode:
+    present = np.sort(numbers[~np.isnan(numbers)])
+    low, high = float(present[min(k - 1, len(present) - 1)]), float(
+        present[max(len(present) - k, 0)])
+    clipped = np.clip(present, low, high)
+    bins, fine = _sized_bins(len(present), bins, fine)
+    grid = np.linspace(0.0, 1.0, bins * fine + 1)
+    knots = np.quantile(clipped, grid, method="inverted_cdf")
+    knots[0], knots[-1] = low, high
+    coarse = Part(f"{column}.bin", bins + 1, [bool(np.isnan(numbers).any())] + [True] * bins)
+    position = Part(f"{column}.pos", fine, [True] * fine)
+    return ColumnCode(column, "quantile", [coarse, position], knots=[float(v) for v in knots],
+                      bins=bins, fine=fine, step=_step(present, integer), low=low, high=high)
+
+
+def _fit_datetime(column: str, series: pd.Series, k: int) -> ColumnCode:
+    stamps = pd.to_datetime(series, errors="coerce")
+    present = stamps.dropna().sort_values()
+    has_missing = bool(stamps.isna().any())
+    with_time = bool(len(present)) and bool(
+        (present - present.dt.normalize()).dt.total_seconds().abs().gt(0).any())
+    parts, values = [], []
+    names = DATE_PARTS + (TIME_PARTS if with_time else ())
+    rare: list[Any] = []
+    rare_code = None
+    for part in names:
+        got = getattr(present.dt, part).to_numpy() if len(present) else np.array([], int)
+        if part == "year":  # rare years folded, as categories are
+            uniq, counts = np.unique(got, return_counts=True)
+            kept = [int(v) for v in uniq[counts >= k]]
+            rare = [str(int(v)) for v in uniq[counts < k]]
+            p, rare_code = _category_part(f"{column}.year", kept, rare, has_missing)
+            parts.append(p)
+            values.append(kept)
+            continue
+        span = {"month": 12, "day": 31, "hour": 24, "minute": 60, "second": 60}[part]
+        seen = {int(v) for v in got}
+        lowest = 1 if part in ("month", "day") else 0
+        allowed = [has_missing] + [v in seen for v in range(lowest, lowest + span)]
+        parts.append(Part(f"{column}.{part}", span + 1, allowed))
+        values.append(list(range(lowest, lowest + span)))
+    low = high = None
+    if len(present):
+        low = float(present.iloc[min(k - 1, len(present) - 1)].value)
+        high = float(present.iloc[max(len(present) - k, 0)].value)
+    return ColumnCode(column, "datetime", parts, values=values, rare=rare, rare_code=rare_code,
+                      low=low, high=high, with_time=with_time)
+
+
+def _fit_key(column: str, series: pd.Series) -> ColumnCode:
+    present = series.dropna()
+    numeric = pd.api.types.is_numeric_dtype(present.dtype) and not pd.api.types.is_bool_dtype(
+        present.dtype)
+    prefix, width = "synthetic-", 6
+    if not numeric and len(present):
+        found = present.astype(str).str.extract(r"^([A-Za-z_\-]*)(\d+)$")
+        if found[0].notna().all() and found[0].nunique() == 1 and found[1].str.len().nunique() \
+                == 1:
+            prefix, width = str(found[0].iloc[0]), int(found[1].str.len().iloc[0])
+    return ColumnCode(column, "key", [], key_prefix=prefix, key_width=width,
+                      key_numeric=bool(numeric))
+
+
+# ---- encode / decode -------------------------------------------------------------------
+def _encode(code: ColumnCode, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
+    n = len(series)
+    if code.method == "category":
+        index = {category_text(v): i + 1 for i, v in enumerate(code.values)}
+        texts = series.map(lambda v: None if pd.isna(v) else category_text(
+            bool(v) if isinstance(v, np.bool_) else v))
+        codes = texts.map(lambda t: MISSING if t is None else index.get(
+            t, code.rare_code if code.rare_code is not None else MISSING))
+        return codes.to_numpy("int64").reshape(n, 1)
+    numbers = pd.to_numeric(series, errors="coerce").to_numpy("float64", na_value=np.nan) \
+        if code.method in ("discrete", "quantile") else None
+    if code.method == "discrete":
+        assert numbers is not None
+        values = np.asarray(code.values, dtype="float64")
+        pos = np.searchsorted(values, numbers)
+        hit = (pos < len(values)) & (values[np.minimum(pos, max(len(values) - 1, 0))]
+                                     == numbers) if len(values) else np.zeros(n, bool)
+        out = np.where(hit, pos + 1, code.rare_code if code.rare_code is not None else MISSING)
+        out = np.where(np.isnan(numbers), MISSING, out)
+        return out.astype("int64").reshape(n, 1)
+    if code.method == "quantile":
+        assert numbers is not None
+        missing = np.isnan(numbers)
+        knots = np.asarray(code.knots)
+        x = np.clip(np.where(missing, knots[0], numbers), code.low, code.high)
+        # position in [0, 1]: a value's share of the quantile function, ties spread at random
+        left = np.searchsorted(knots, x, side="left")
+        right = np.searchsorted(knots, x, side="right")
+        cells = len(knots) - 1
+        # within a strictly rising knot interval, interpolate; on a flat run, spread over it
+        inner = np.clip(left, 1, cells)
+        lo_k, hi_k = knots[inner - 1], knots[inner]
+        frac = np.where(hi_k > lo_k, (x - lo_k) / np.where(hi_k > lo_k, hi_k - lo_k, 1), 0.5)
+        pos = (inner - 1 + np.clip(frac, 0, 1)) / cells
+        flat = right - left > 0
+        lo_f = np.maximum(left - 1, 0) / cells
+        hi_f = np.minimum(right, cells) / cells
+        pos = np.where(flat, lo_f + rng.random(n) * (hi_f - lo_f), pos)
+        pos = np.clip(pos, 0, 1 - 1e-12)
+        cell = np.floor(pos * cells).astype("int64")
+        coarse = cell // code.fine + 1
+        finer = cell % code.fine
+        coarse = np.where(missing, MISSING, coarse)
+        finer = np.where(missing, 0, finer)
+        return np.stack([coarse, finer], axis=1).astype("int64")
+    if code.method == "datetime":
+        stamps = pd.to_datetime(series, errors="coerce")
+        missing = stamps.isna().to_numpy()
+        cols = []
+        for i, part in enumerate(code.parts):
+            name = part.name.rsplit(".", 1)[1]
+            got = getattr(stamps.dt, name).to_numpy("float64", na_value=np.nan)
+            if name == "year":
+                years = np.asarray(code.values[0], dtype="float64")
+                pos = np.searchsorted(years, got)
+                hit = (pos < len(years)) & (years[np.minimum(pos, max(len(years) - 1, 0))]
+                                            == got) if len(years) else np.zeros(n, bool)
+                col = np.where(hit, pos + 1,
+                               code.rare_code if code.rare_code is not None else MISSING)
+            else:
+                lowest = code.values[i][0]
+                col = np.nan_to_num(got, nan=lowest) - lowest + 1
+            cols.append(np.where(missing, MISSING, col).astype("int64"))
+        return np.stack(cols, axis=1)
+    raise ValueError(code.method)
+
+
+def _decode(code: ColumnCode, tokens: np.ndarray, rng: np.random.Generator, n: int,
+            key_start: int) -> Any:
+    if code.method == "key":
+        numbers = np.arange(key_start + 1, key_start + n + 1)
+        if code.key_numeric:
+            return pd.array(numbers, dtype="Int64")
+        width = max(code.key_width, len(str(key_start + n)))
+        return pd.Series([f"{code.key_prefix}{i:0{width}d}" for i in numbers], dtype=object)
+    t = tokens[:, 0]
+    if code.method == "category":
+        lookup = np.empty(code.parts[0].size, dtype=object)
+        lookup[:] = None
+        lookup[1:1 + len(code.values)] = code.values
+        return pd.Series(lookup[t], dtype=object)
+    if code.method == "discrete":
+        lookup = np.full(code.parts[0].size, np.nan)
+        lookup[1:1 + len(code.values)] = code.values
+        return lookup[t]
+    if code.method == "quantile":
+        knots = np.asarray(code.knots)
+        cells = len(knots) - 1
+        cell = (np.maximum(t, 1) - 1) * code.fine + tokens[:, 1]
+        pos = (cell + rng.random(n)) / cells
+        values = np.interp(pos, np.linspace(0, 1, cells + 1), knots)
+        if code.step is not None:
+            values = np.round(values / code.step) * code.step
+        values = np.clip(values, code.low, code.high)
+        return np.where(t == MISSING, np.nan, values)
+    if code.method == "datetime":
+        years = np.asarray(code.values[0], dtype="int64")
+        year = np.where(t > 0, years[np.clip(t - 1, 0, max(len(years) - 1, 0))]
+                        if len(years) else 2000, 2000)
+        parts = {"year": year}
+        for i, part in enumerate(code.parts[1:], start=1):
+            name = part.name.rsplit(".", 1)[1]
+            parts[name] = np.maximum(tokens[:, i], 1) - 1 + code.values[i][0]
+        month = np.clip(parts["month"], 1, 12)
+        first = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}))
+        length = first.dt.days_in_month.to_numpy()
+        day = np.clip(parts["day"], 1, length)
+        stamps = first + pd.to_timedelta(day - 1, unit="D")
+        if code.with_time:
+            stamps = stamps + pd.to_timedelta(parts["hour"], unit="h") + pd.to_timedelta(
+                parts["minute"], unit="m") + pd.to_timedelta(parts["second"], unit="s")
+        values = stamps.to_numpy("datetime64[ns]").astype("int64").astype("float64")
+        if code.low is not None and code.high is not None:
+            values = np.clip(values, code.low, code.high)
+        out = pd.Series(pd.to_datetime(values.astype("int64")))
+        return out.where(t != MISSING, pd.NaT)
+    raise ValueError(code.method)
+
+
+def embedding_width(size: int) -> int:
+    """Embedding width of a sub-column with ``size`` codes (a few dims for small vocabularies)."""
+    return int(min(32, max(4, round(3 * math.sqrt(size)))))

@@ -1,0 +1,430 @@
+"""An any-order model of our own that generates one column at a time, each conditioned on the
+columns generated before it (the default synthesizer).
+
+Every column is turned into a few small categorical sub-columns (``_tokens.py``: categories,
+quantile bin + position for numbers, parts for datetimes; rare values folded and extremes
+clipped by default). Each sub-column has an embedding and a head: a one-hidden-layer network
+that predicts the sub-column's code from the concatenated embeddings of the sub-columns that
+come before it in the column order, the others masked out. The order is random per training
+batch (any-order training; a share of the batches keep the schema's order, the order used for
+unconditional sampling), so the one model generates from *any* subset of fixed columns:
+``sample_where`` fixes the condition columns' codes and generates the rest in one pass, with
+exact counts and no reject sampling.
+
+All heads of a batch are one masked matrix product (the mask multiplies the first-layer
+weights, not the inputs), so a training step is two dense products whatever the number of
+columns. Training: a validation split carved out of the training rows, AdamW, the learning
+rate halved on a plateau, early stopping with the best weights kept, a time budget. Fit and
+sample are seeded (torch's global generator is forked for fitting, sampling draws from its
+own generators). Model files are arrays (``.npz``) and JSON: nothing is unpickled on load.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from synthdata.schema import category_text
+from synthdata.synthesizers._tokens import Tokenizer, embedding_width
+from synthdata.synthesizers.base import (
+    BaseParams,
+    Draw,
+    Synthesizer,
+    load_arrays,
+    save_arrays,
+)
+from synthdata.validation import MAX_SEED
+
+logger = logging.getLogger(__name__)
+
+WEIGHTS = "weights.npz"
+DESCRIPTION = "model.json"
+CALIBRATION_ROWS = 20_000  # rows of the calibration pass
+CALIBRATION_STEPS = 50
+SAMPLE_CHUNK = 32_768  # rows generated per pass; chunk i draws from seed (seed, i)
+
+
+class AutoregressiveParams(BaseParams):
+    epochs: int = Field(100, ge=1, description="Most training epochs (early stopping usually "
+                        "ends training sooner).")
+    batch_size: int | None = Field(
+        None, ge=2, description="Rows per training batch; None scales it to the table "
+        "(32 to 512).")
+    learning_rate: float | None = Field(
+        None, gt=0, description="AdamW learning rate; None scales it with the batch size.")
+    weight_decay: float = Field(1e-4, ge=0, description="AdamW weight decay.")
+    hidden: int | None = Field(
+        None, ge=1, description="Hidden width of each sub-column's head; None scales it to the "
+        "table (64 to 256).")
+    dropout: float = Field(0.3, ge=0, lt=1, description="Dropout on the embeddings a head "
+                           "reads, in training.")
+    patience: int = Field(6, ge=1, description="Epochs without a better validation loss "
+                          "before training stops (the best weights are kept).")
+    validation_share: float = Field(
+        0.1, ge=0, lt=1, description="Share of the training rows held out of training to "
+        "decide early stopping (never the pipeline's holdout).")
+    max_training_seconds: float | None = Field(
+        None, gt=0, description="Time budget of training; None = no limit.")
+    fixed_order_share: float = Field(
+        0.0, ge=0, le=1, description="Share of training batches in the schema's column order; "
+        "the rest use a random order, which lets the model generate from any fixed columns.")
+    value_protection: bool = Field(
+        True, description="Never generate values seen in fewer than a few (5-9, random) "
+        "training rows, and clip numbers to the 5th-9th smallest / largest value: a unique "
+        "value is never reproduced.")
+    quantile_bins: int = Field(32, ge=2, le=256, description="Coarse quantile bins of a "
+                               "continuous number.")
+    bin_positions: int = Field(8, ge=2, le=256, description="Finer positions inside a bin.")
+    calibrate: bool = Field(
+        True, description="After training, shift each column's logits so that sampled rows "
+        "have the training marginals (see Autoregressive._calibrate).")
+    temperature: float = Field(1.0, gt=0, description="Sampling temperature (below 1: more "
+                               "typical rows, above 1: more varied).")
+    top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling: draw only from the "
+                         "most likely codes holding this share of probability.")
+
+
+def _net_class() -> Any:
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        """Embeddings per sub-column and a masked one-hidden-layer head per sub-column.
+
+        A head reads the concatenated embeddings of the sub-columns visible to it (the others
+        zeroed) plus a learnt bias per visible column, so that "absent" differs from any
+        embedding.
+        """
+
+        def __init__(self, sizes: list[int], widths: list[int], allowed: list[list[bool]],
+                     part_column: list[int], hidden: int, dropout: float = 0.0) -> None:
+            super().__init__()
+            self.dropout = dropout
+            n_parts, dim, vocab = len(sizes), sum(widths), max(sizes)
+            n_columns = max(part_column) + 1
+            self.sizes, self.widths = sizes, widths
+            self.embeddings = nn.ModuleList(nn.Embedding(s, w) for s, w in zip(sizes, widths,
+                                                                                 strict=True))
+            self.w1 = nn.Parameter(torch.randn(n_parts, dim, hidden) / math.sqrt(dim))
+            self.b1 = nn.Parameter(torch.zeros(n_parts, hidden))
+            self.m1 = nn.Parameter(torch.zeros(n_parts, n_columns, hidden))
+            self.w2 = nn.Parameter(torch.randn(n_parts, hidden, vocab) * 0.1 / math.sqrt(hidden))
+            self.b2 = nn.Parameter(torch.zeros(n_parts, vocab))
+            owner = torch.repeat_interleave(torch.arange(n_parts), torch.tensor(widths))
+            self.register_buffer("owner", owner, persistent=False)
+            first = [part_column.index(c) for c in range(n_columns)]
+            self.register_buffer("first", torch.tensor(first), persistent=False)
+            pad = torch.ones(n_parts, vocab, dtype=torch.bool)
+            banned = torch.ones(n_parts, vocab, dtype=torch.bool)
+            for j, (size, ok) in enumerate(zip(sizes, allowed, strict=True)):
+                pad[j, :size] = False
+                banned[j, :size] = ~torch.tensor(ok, dtype=torch.bool)
+            self.register_buffer("pad", pad, persistent=False)
+            self.register_buffer("banned", banned, persistent=False)
+            # logit shifts set after training so that sampled marginals match the real ones
+            self.register_buffer("shift", torch.zeros(n_parts, vocab))
+            starts = [0]
+            for w in widths:
+                starts.append(starts[-1] + w)
+            self.starts = starts
+
+        def embed(self, tokens: torch.Tensor) -> torch.Tensor:
+            return torch.cat([e(tokens[:, j]) for j, e in enumerate(self.embeddings)], dim=1)
+
+        def loss(self, tokens: torch.Tensor, part_rank: torch.Tensor) -> torch.Tensor:
+            """Mean over rows of the summed cross-entropy of every sub-column, each predicted
+            from the sub-columns that come before it in its row's order (``part_rank``: rows x
+            sub-columns, lower = earlier)."""
+            x = torch.nn.functional.dropout(self.embed(tokens), self.dropout, self.training)
+            visible = part_rank.unsqueeze(1) < part_rank.unsqueeze(2)  # [row, head, part]
+            inputs = (x.unsqueeze(1) * visible[:, :, self.owner]).transpose(0, 1)
+            columns = visible[:, :, self.first].to(x.dtype).transpose(0, 1)
+            h = torch.relu(torch.bmm(inputs, self.w1) + torch.bmm(columns, self.m1)
+                           + self.b1.unsqueeze(1))
+            logits = torch.baddbmm(self.b2.unsqueeze(1), h, self.w2)
+            logits = logits.masked_fill(self.pad.unsqueeze(1), -1e9)
+            n_parts, rows, vocab = logits.shape
+            return torch.nn.functional.cross_entropy(
+                logits.reshape(n_parts * rows, vocab), tokens.t().reshape(-1),
+                reduction="sum") / rows
+
+        def step_logits(self, x: torch.Tensor, j: int, seen: torch.Tensor,
+                        visible: list[int]) -> torch.Tensor:
+            """Logits of sub-column ``j`` from the embeddings in ``x`` of the sub-columns
+            ``visible`` (generated so far) and ``seen``, the 0/1 vector of their columns.
+            Only the visible embedding dimensions are multiplied."""
+            bias = seen @ self.m1[j] + self.b1[j]
+            if not visible:
+                h = torch.relu(bias).expand(len(x), -1)
+            elif visible == list(range(len(visible))):  # a prefix: a view, no copy
+                end = self.starts[len(visible)]
+                h = torch.addmm(bias, x[:, :end], self.w1[j, :end]).relu_()
+            else:
+                dims = torch.cat([torch.arange(self.starts[i], self.starts[i + 1])
+                                  for i in sorted(visible)]).to(x.device)
+                h = torch.addmm(bias, x.index_select(1, dims),
+                                self.w1[j].index_select(0, dims)).relu_()
+            return torch.addmm(self.b2[j] + self.shift[j], h, self.w2[j]).masked_fill_(
+                self.banned[j], -math.inf)
+
+    return Net
+
+
+class Autoregressive(Synthesizer):
+    """Any-order, column-by-column generation over tokenised columns; CUDA when present."""
+
+    Params = AutoregressiveParams
+    uses_torch = True
+    conditional = True
+    conditional_method = "fixed condition columns, the rest generated in one pass"
+
+    # -- fit --
+    def _fit(self, train: pd.DataFrame, params: Any, *, progress: bool) -> None:
+        import torch
+
+        from synthdata.synthesizers import _torch
+
+        rng = np.random.default_rng(self.seed)
+        self.tokenizer_ = Tokenizer.fit(train, self.schema, protect=params.value_protection,
+                                        bins=params.quantile_bins, fine=params.bin_positions,
+                                        rng=rng)
+        tokens = self.tokenizer_.encode(train, rng)
+        n = len(tokens)
+        n_val = int(round(params.validation_share * n)) if n >= 20 else 0
+        order = rng.permutation(n)
+        batch_size = params.batch_size or int(min(512, max(32, 2 ** round(math.log2(
+            max(n - n_val, 1) / 32)))))
+        lr = params.learning_rate or float(min(3e-3, max(1e-3, 1e-3 * math.sqrt(
+            batch_size / 64))))
+        hidden = params.hidden or int(min(256, max(64, 2 ** round(math.log2(max(n, 1) / 40)))))
+        self.training_: dict[str, Any] = {"batch_size": batch_size, "learning_rate": lr,
+                                          "hidden": hidden, "validation_rows": n_val}
+        parts = self.tokenizer_.parts
+        if not parts:  # nothing to learn (only key columns)
+            self.net_ = None
+            return
+        device = self.device_
+        with _torch.forked_seed(self.seed, device):
+            self.net_ = self._build(hidden, params.dropout).to(device)
+            data = torch.as_tensor(tokens[order[n_val:]], device=device)
+            val = torch.as_tensor(tokens[order[:n_val]], device=device)
+            gen = _torch.generator(self.seed, device)
+            history = _torch.train(
+                self.net_, self._loss_fn(params.fixed_order_share), data, val,
+                batch_size=batch_size, lr=lr, weight_decay=params.weight_decay,
+                epochs=params.epochs, patience=params.patience,
+                max_seconds=params.max_training_seconds, gen=gen, progress=progress,
+                name=self.name)
+            self.training_.update(history.to_json())
+            if params.calibrate:
+                self.training_["calibration"] = self._calibrate(tokens, self.seed)
+
+    def _calibrate(self, tokens: np.ndarray, seed: int) -> dict[str, Any]:
+        """Shift each sub-column's logits so that rows sampled in the schema's order have the
+        training rows' marginals.
+
+        One sampling pass over ``CALIBRATION_ROWS`` rows: at each sub-column the shift is
+        found by fixed-point iteration (the mean predicted distribution over the rows
+        generated so far must equal the training marginal, rare codes left out), then the
+        sub-column is drawn with it. Training stops early and heads converge at different
+        speeds, so a softmax's biases are not at their optimum; this puts them there for the
+        order the model samples in. Only the marginals, which the tokens already imply, are
+        used. Returns the largest total variation distance per column before and after.
+        """
+        import torch
+
+        from synthdata.synthesizers import _torch
+
+        net, parts = self.net_, self.tokenizer_.parts
+        part_column = self.tokenizer_.part_column
+        columns = self.tokenizer_.token_columns
+        device = self.device_
+        rng = np.random.default_rng(seed)
+        rows = tokens[rng.permutation(len(tokens))[:CALIBRATION_ROWS]]
+        n = len(rows)
+        gen = _torch.generator(seed, device)
+        x = torch.zeros(n, net.starts[-1], device=device)
+        seen = torch.zeros(len(columns), device=device)
+        before: dict[str, float] = {}
+        after: dict[str, float] = {}
+        with torch.no_grad():
+            for j, part in enumerate(parts):
+                size = part.size
+                allowed = ~net.banned[j, :size]
+                target = torch.as_tensor(np.bincount(tokens[:, j], minlength=size),
+                                         dtype=torch.float32, device=device)
+                target = target * allowed
+                target = target / target.sum().clamp(min=1.0)
+                logits = net.step_logits(x, j, seen, list(range(j)))[:, :size]
+                delta = torch.zeros(size, device=device)
+                tv0 = tv = float(0.5 * (torch.softmax(logits, 1).mean(0) - target).abs().sum())
+                for _ in range(CALIBRATION_STEPS):
+                    mean = torch.softmax(logits + delta, 1).mean(0)
+                    tv = float(0.5 * (mean - target).abs().sum())
+                    if tv < 1e-4:
+                        break
+                    delta = delta + torch.where(allowed, torch.log(target + 1e-9)
+                                                - torch.log(mean + 1e-9), 0.0)
+                net.shift[j, :size] = delta
+                values = _draw(logits + delta, 1.0, 1.0, gen)
+                x[:, net.starts[j]:net.starts[j + 1]] = net.embeddings[j](values)
+                seen[part_column[j]] = 1.0
+                name = columns[part_column[j]]
+                before[name] = round(max(before.get(name, 0.0), tv0), 4)
+                after[name] = round(max(after.get(name, 0.0), tv), 4)
+        logger.info("%s calibration: largest marginal error %.4f -> %.4f", self.name,
+                    max(before.values(), default=0.0), max(after.values(), default=0.0))
+        return {"rows": n, "tv_before": before, "tv_after": after}
+
+    def _build(self, hidden: int, dropout: float = 0.0) -> Any:
+        parts = self.tokenizer_.parts
+        return _net_class()([p.size for p in parts], [embedding_width(p.size) for p in parts],
+                            [p.allowed for p in parts], self.tokenizer_.part_column, hidden,
+                            dropout)
+
+    def _loss_fn(self, fixed_share: float) -> Any:
+        """The training loss: every row in its own random column order (a ``fixed_share`` of
+        rows in the schema's order)."""
+        import torch
+
+        part_column = torch.as_tensor(self.tokenizer_.part_column)
+        within = torch.zeros_like(part_column)
+        for j in range(1, len(part_column)):
+            if part_column[j] == part_column[j - 1]:
+                within[j] = within[j - 1] + 1
+        n_columns = len(self.tokenizer_.token_columns)
+        net = self.net_
+        device = next(net.parameters()).device
+        part_column, within = part_column.to(device), within.to(device)
+
+        def loss(batch: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+            rows = len(batch)
+            keys = torch.rand(rows, n_columns, generator=gen, device=gen.device).to(device)
+            if fixed_share > 0:
+                fixed = torch.rand(rows, 1, generator=gen, device=gen.device).to(device) \
+                    < fixed_share
+                keys = torch.where(fixed, torch.arange(n_columns, device=device).to(
+                    keys.dtype).expand(rows, -1), keys)
+            column_rank = keys.argsort(dim=1).argsort(dim=1)
+            return net.loss(batch, column_rank[:, part_column] * 64 + within)
+
+        return loss
+
+    # -- sample --
+    def _begin_sampling(self) -> None:
+        self._keys_drawn = 0
+
+    def _sample(self, n_rows: int, seed: int) -> pd.DataFrame:
+        return self._generate(n_rows, {}, seed)
+
+    def _sample_where(self, n_rows: int, conditions: dict[str, Any], seed: int) -> Draw | None:
+        fixed: dict[int, list[int]] = {}
+        columns = self.tokenizer_.token_columns
+        for column, value in conditions.items():
+            codes = self.tokenizer_.condition_codes(column, value) \
+                if column in columns else None
+            if codes is None:
+                return None
+            fixed[columns.index(column)] = codes
+        rows = self._generate(n_rows, fixed, seed)
+        for column, value in conditions.items():  # the rare code decodes to no value
+            code = next(c for c in self.tokenizer_.codes if c.column == column)
+            texts = [category_text(v) for v in code.values]
+            text = category_text(value)
+            rows[column] = pd.Series([code.values[texts.index(text)] if text in texts
+                                      else value] * n_rows, dtype=object)
+        return Draw(rows, n_rows)
+
+    def _generate(self, n_rows: int, fixed: dict[int, list[int]], seed: int) -> pd.DataFrame:
+        start = getattr(self, "_keys_drawn", 0)
+        self._keys_drawn = start + n_rows
+        frames = []
+        for i, begin in enumerate(range(0, max(n_rows, 1), SAMPLE_CHUNK)):
+            size = min(SAMPLE_CHUNK, n_rows - begin)
+            chunk_seed = int(np.random.SeedSequence([seed, i]).generate_state(1)[0]) % (
+                MAX_SEED + 1)
+            tokens = self._tokens(size, fixed, chunk_seed)
+            frames.append(self.tokenizer_.decode(tokens, np.random.default_rng(chunk_seed),
+                                                 n_rows=size, key_start=start + begin))
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+    def _tokens(self, n_rows: int, fixed: dict[int, list[int]], seed: int) -> np.ndarray:
+        import torch
+
+        from synthdata.synthesizers import _torch
+
+        parts = self.tokenizer_.parts
+        if not parts or self.net_ is None:
+            return np.zeros((n_rows, 0), dtype=np.int64)
+        net = self.net_
+        device = self.device_
+        part_column = self.tokenizer_.part_column
+        n_columns = len(self.tokenizer_.token_columns)
+        order = getattr(self, "order_", None) or list(range(n_columns))
+        column_order = list(fixed) + [c for c in order if c not in fixed]
+        gen = _torch.generator(seed, device)
+        params = self.params_
+        temperature, top_p = float(params["temperature"]), float(params["top_p"])
+        out = torch.zeros(n_rows, len(parts), dtype=torch.long, device=device)
+        x = torch.zeros(n_rows, net.starts[-1], device=device)
+        seen = torch.zeros(n_columns, device=device)
+        visible: list[int] = []
+        with torch.no_grad():
+            for column in column_order:
+                for j in [j for j, c in enumerate(part_column) if c == column]:
+                    if column in fixed:
+                        code = fixed[column][j - part_column.index(column)]
+                        values = torch.full((n_rows,), code, dtype=torch.long, device=device)
+                    else:
+                        values = _draw(net.step_logits(x, j, seen, visible), temperature,
+                                       top_p, gen)
+                    visible.append(j)
+                    out[:, j] = values
+                    x[:, net.starts[j]:net.starts[j + 1]] = net.embeddings[j](values)
+                    seen[column] = 1.0  # as in training: a column's later parts see its first
+        return out.cpu().numpy()
+
+    # -- model files --
+    def _state(self, folder: Path) -> None:
+        from synthdata.synthesizers import _torch
+
+        description = {"tokenizer": self.tokenizer_.to_json(), "training": self.training_,
+                       "has_net": self.net_ is not None}
+        (folder / DESCRIPTION).write_text(json.dumps(description, indent=1), encoding="utf-8")
+        save_arrays(folder / WEIGHTS, _torch.state_arrays(self.net_)
+                    if self.net_ is not None else {})
+
+    def _from_state(self, folder: Path, device: str) -> None:
+        from synthdata.synthesizers import _torch
+
+        description = json.loads((folder / DESCRIPTION).read_text(encoding="utf-8"))
+        self.tokenizer_ = Tokenizer.from_json(description["tokenizer"])
+        self.training_ = description.get("training", {})
+        self.net_ = None
+        if description.get("has_net"):
+            self.net_ = self._build(int(self.training_["hidden"])).to(device)
+            _torch.load_state(self.net_, load_arrays(folder / WEIGHTS), device)
+            self.net_.eval()
+
+
+def _draw(logits: Any, temperature: float, top_p: float, gen: Any) -> Any:
+    """One code per row from softmax(logits / temperature), nucleus-trimmed to ``top_p``."""
+    import torch
+
+    probs = torch.softmax(logits / temperature, dim=1)
+    if top_p < 1.0:
+        ordered, index = probs.sort(dim=1, descending=True)
+        keep = ordered.cumsum(dim=1) - ordered < top_p  # the first code always stays
+        ordered = ordered * keep
+        probs = torch.zeros_like(probs).scatter_(1, index, ordered)
+    cdf = probs.cumsum(dim=1)
+    u = torch.rand(len(probs), 1, generator=gen, device=gen.device).to(probs.device)
+    u = (u * (1 - 1e-6) + 1e-6) * cdf[:, -1:]  # never 0: a code of probability 0 is never drawn
+    return (cdf < u).sum(dim=1).clamp_(max=probs.shape[1] - 1)
