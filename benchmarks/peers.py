@@ -40,14 +40,15 @@ from benchmarks.run import DATA, RESULTS, ROOT, Stage, commit, machine, tables
 GENERATORS = ("autoregressive", "tabularargn", "tvae", "ctgan")
 FIGURES = ("fit_s", "sample_s", "fit_peak_mib", "quality", "column_shapes",
            "column_pair_trends", "detection_auc", "tstr", "trtr", "dcr_share", "exact_copies",
-           "holdout_copies")
+           "holdout_copies", "sample_rows_per_s")
+THROUGHPUT_ROWS = 100_000
 ARGN_WORKER = Path(__file__).with_name("_argn_worker.py")
 BEGIN, END = "<!-- peers -->", "<!-- /peers -->"
 
 
 def run_ours(name: str, schema: Any, train: pd.DataFrame, seed: int, sdv_epochs: int
              ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    from synthdata.synthesizers import backend_class, get_synthesizer
+    from synthdata.synthesizers import get_synthesizer
 
     params = {"epochs": sdv_epochs} if name in ("tvae", "ctgan") else {}
     model = get_synthesizer(name, schema, seed=seed, device="auto", **params)
@@ -58,9 +59,16 @@ def run_ours(name: str, schema: Any, train: pd.DataFrame, seed: int, sdv_epochs:
         synth = model.sample(len(train), seed=seed)
     info = {"fit_s": round(fit.wall, 2), "sample_s": round(sample.wall, 3),
             "fit_peak_mib": fit.peak_mib}
-    if backend_class(name).__module__.endswith("autoregressive"):
+    if name == "autoregressive":
         info["training"] = {k: v for k, v in model.training_.items()
                             if k in ("epochs", "best_epoch", "stopped", "batch_size", "hidden")}
+        # throughput: median of 3 samples of THROUGHPUT_ROWS rows (decoding and typing included)
+        seconds = []
+        for repeat in range(3):
+            start = time.perf_counter()
+            model.sample(THROUGHPUT_ROWS, seed=seed + repeat)
+            seconds.append(time.perf_counter() - start)
+        info["sample_rows_per_s"] = round(THROUGHPUT_ROWS / statistics.median(seconds))
     return synth, info
 
 
@@ -133,9 +141,11 @@ def main(argv: list[str] | None = None) -> int:
                   time.perf_counter() - started), "runs": runs, "medians": summary}
     name = args.out or f"peers-{dt.date.today().isoformat()}"
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
     text = markdown(result)
-    (RESULTS / f"{name}.md").write_text(text)
+    from synthdata.io import atomic_write_json, atomic_write_text
+
+    atomic_write_json(RESULTS / f"{name}.json", result)
+    atomic_write_text(RESULTS / f"{name}.md", text)
     results_md = ROOT / "benchmarks" / "RESULTS.md"
     current = results_md.read_text() if results_md.is_file() else ""
     block = f"{BEGIN}\n{text}{END}\n"
@@ -144,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         current = head + block + rest.split(END, 1)[1].lstrip("\n")
     else:
         current = block + "\n" + current
-    results_md.write_text(current)
+    atomic_write_text(results_md, current)
     print(text)
     return 0
 
@@ -173,8 +183,9 @@ def markdown(result: dict[str, Any]) -> str:
         "generator's rows scored by benchmarks/independent.py (quality vs train; detection, "
         "TSTR and DCR share vs the test table).", "",
         "| table | generator | fit s | sample s | fit peak MiB | quality | shape / trend error % "
-        "| detection AUC | TSTR / TRTR | DCR share | exact copies (holdout's rate) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|"]
+        "| detection AUC | TSTR / TRTR | DCR share | exact copies (holdout's rate) "
+        "| sampling rows/s (100k rows) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def f(v: Any, d: int = 3) -> str:
         return "–" if v is None else f"{v:.{d}f}" if isinstance(v, float) else str(v)
@@ -186,7 +197,8 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {r['table']} | {r['generator']} | {f(r['fit_s'], 1)} | {f(r['sample_s'], 2)} | "
             f"{f(r['fit_peak_mib'], 0)} | {f(r['quality'])} | {f(shape, 1)} / {f(trend, 1)} | "
             f"{f(r['detection_auc'])} | {f(r['tstr'])} / {f(r['trtr'])} | {f(r['dcr_share'])} "
-            f"| {f(r['exact_copies'], 4)} ({f(r['holdout_copies'], 4)}) |")
+            f"| {f(r['exact_copies'], 4)} ({f(r['holdout_copies'], 4)}) "
+            f"| {f(r['sample_rows_per_s'], 0)} |")
     return "\n".join(lines) + "\n"
 
 

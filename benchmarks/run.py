@@ -544,7 +544,13 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(result)
     atomic_write_json(RESULTS / f"{stem}.json", result)
     atomic_write_text(RESULTS / f"{stem}.md", text)
-    atomic_write_text(ROOT / "benchmarks" / "RESULTS.md", text)
+    results_md = ROOT / "benchmarks" / "RESULTS.md"
+    old = results_md.read_text() if results_md.is_file() else ""
+    peers = ""  # the block benchmarks/peers.py keeps there
+    if "<!-- peers -->" in old and "<!-- /peers -->" in old:
+        peers = "<!-- peers -->" + old.split("<!-- peers -->", 1)[1].split(
+            "<!-- /peers -->", 1)[0] + "<!-- /peers -->\n\n"
+    atomic_write_text(results_md, peers + text)
     print(text)
     return 0
 

@@ -210,7 +210,9 @@ def _figures(report: dict) -> None:  # type: ignore[type-arg]
 def run(
     table: Annotated[Path, typer.Argument(help="CSV or Parquet table.")],
     schema: Annotated[Path, typer.Option("--schema", help="Schema YAML for the table.")],
-    out: Annotated[str, typer.Option("--out", help="Output folder.")],
+    out: Annotated[str | None, typer.Option(
+        "--out", help="Output folder (default: out/<table file name without extension>).")
+    ] = None,
     synthesizer: SynthOpt = None,
     rows: Annotated[
         int | None, typer.Option("--rows", help="Synthetic rows (default: as many as train).")
@@ -229,6 +231,9 @@ def run(
     """Fit a synthesizer on TABLE, sample, score, and write the outputs to --out."""
     _setup_logging(quiet)
     from synthdata.pipeline import run as run_pipeline
+
+    if out is None:
+        out = str(Path("out") / (table.name.split(".")[0] or "table"))
 
     result = _guard(
         run_pipeline, table, schema, out_dir=out, synthesizer=synthesizer, n_rows=rows,

@@ -275,3 +275,12 @@ def test_same_seed_identical_csv_across_processes(tmp_path, small_csv, schema_ya
         assert proc.returncode == 0, proc.stderr
         digests.append((out / "synthetic.csv").read_bytes())
     assert digests[0] == digests[1]
+
+
+def test_run_without_out_writes_to_out_slash_table_name(tmp_path, small_csv, schema_yaml,
+                                                        monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["run", str(small_csv), "--schema", str(schema_yaml),
+                                      "--quiet", "--force", "--epochs", "2"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "table" / "report.json").is_file()  # small_csv is table.csv

@@ -148,7 +148,8 @@ def test_failed_gate_writes_reports_but_no_synthetic_table(tmp_path, strict_sche
     report = json.loads((out / "report.json").read_text())
     manifest = json.loads((out / "manifest.json").read_text())
     assert not report["gate"]["passed"] and report["gate"]["override"] is None
-    assert [f["check"] for f in report["gate"]["failures"]] == ["fidelity.column_shapes"]
+    # the strict bound fails (other checks may too on 800 rows)
+    assert "fidelity.column_shapes" in [f["check"] for f in report["gate"]["failures"]]
     assert manifest["gate"]["passed"] is False and manifest["exported"] is False
     assert set(manifest["outputs"]) == {"report.json", "report.html"}
     assert "not written" in result.output
@@ -159,12 +160,13 @@ def test_force_exports_and_records_the_override(tmp_path, strict_schema):
     result = _run(tmp_path, strict_schema, out, "--force")
     assert result.exit_code == 0, result.output
     assert (out / "synthetic.csv").exists() and (out / "model").is_dir()
+    failed = [f["check"] for f in json.loads((out / "report.json").read_text())["gate"]["failures"]]
     for name in ("report.json", "manifest.json"):
         gate = json.loads((out / name).read_text())["gate"]
         assert gate["passed"] is False and gate["forced"] is True
         override = gate["override"]
-        assert override["by"] and override["at"] and override["failures"] == [
-            "fidelity.column_shapes"]
+        assert override["by"] and override["at"]
+        assert override["failures"] == failed and "fidelity.column_shapes" in failed
     assert json.loads((out / "manifest.json").read_text())["force"] is True
 
 
