@@ -246,9 +246,7 @@ class Autoregressive(Synthesizer):
         part_column = self.tokenizer_.part_column
         columns = self.tokenizer_.token_columns
         device = self.device_
-        rng = np.random.default_rng(seed)
-        rows = tokens[rng.permutation(len(tokens))[:CALIBRATION_ROWS]]
-        n = len(rows)
+        n = min(len(tokens), CALIBRATION_ROWS)
         gen = _torch.generator(seed, device)
         x = torch.zeros(n, net.starts[-1], device=device)
         seen = torch.zeros(len(columns), device=device)
@@ -367,8 +365,7 @@ class Autoregressive(Synthesizer):
         device = self.device_
         part_column = self.tokenizer_.part_column
         n_columns = len(self.tokenizer_.token_columns)
-        order = getattr(self, "order_", None) or list(range(n_columns))
-        column_order = list(fixed) + [c for c in order if c not in fixed]
+        column_order = list(fixed) + [c for c in range(n_columns) if c not in fixed]
         gen = _torch.generator(seed, device)
         params = self.params_
         temperature, top_p = float(params["temperature"]), float(params["top_p"])
