@@ -100,7 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--argn-python", default=str(ROOT.parent / "peers" / "argn" / "bin" /
                                                  "python"))
     ap.add_argument("--out", default=None, help="results name (default peers-<date>)")
+    ap.add_argument("--combine", help="comma-separated names of earlier results (e.g. "
+                    "peers-adult-seed0,peers-magic-online-seed0): fit nothing, pool their runs "
+                    "into one table (a full run takes hours, so results accumulate)")
     args = ap.parse_args(argv)
+    name = args.out or f"peers-{dt.date.today().isoformat()}"
+    if args.combine:
+        return publish(combine(args.combine.split(",")), name)
     generators = args.generators.split(",")
     unknown = sorted(set(generators) - set(GENERATORS))
     if unknown:
@@ -139,7 +145,34 @@ def main(argv: list[str] | None = None) -> int:
     result = {"command": "python -m benchmarks.peers " + " ".join(argv or sys.argv[1:]),
               "commit": commit(), "machine": machine(), "seconds": round(
                   time.perf_counter() - started), "runs": runs, "medians": summary}
-    name = args.out or f"peers-{dt.date.today().isoformat()}"
+    return publish(result, name)
+
+
+def combine(names: list[str]) -> dict[str, Any]:
+    """One result from the runs of earlier ones (a later run of the same table, generator and
+    seed replaces an earlier one)."""
+    runs: dict[tuple[str, str, int], dict[str, Any]] = {}
+    sources = []
+    for name in names:
+        path = RESULTS / f"{name}.json"
+        if not path.is_file():
+            raise SystemExit(f"--combine: {path} not found; expected results written by an "
+                             "earlier `python -m benchmarks.peers --out NAME` run")
+        earlier = json.loads(path.read_text())
+        sources.append({"name": name, "commit": earlier["commit"],
+                        "command": earlier["command"], "seconds": earlier["seconds"]})
+        for run in earlier["runs"]:
+            runs[(run["table"], run["generator"], run["seed"])] = {**run, "source": name}
+    pooled = list(runs.values())
+    return {"command": "python -m benchmarks.peers --combine " + ",".join(names),
+            "commit": ", ".join(sorted({s["commit"] for s in sources})),
+            "machine": json.loads((RESULTS / f"{names[0]}.json").read_text())["machine"],
+            "seconds": sum(s["seconds"] for s in sources), "sources": sources,
+            "runs": pooled, "medians": summarise(pooled)}
+
+
+def publish(result: dict[str, Any], name: str) -> int:
+    """Write results/<name>.{json,md} and the table between the markers of RESULTS.md."""
     RESULTS.mkdir(exist_ok=True)
     text = markdown(result)
     from synthdata.io import atomic_write_json, atomic_write_text
@@ -178,14 +211,18 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"## Ours vs the anchors (`{result['command'].strip()}`)", "",
         f"Commit `{result['commit']}`, {result['seconds']} s in all. Machine: {m.get('cpu')}, "
-        f"{m.get('cores')} cores, GPU: {m.get('gpu') or 'none'}. Medians over "
-        f"{max(r['seeds'] for r in result['medians'])} seed(s); full training rows; every "
-        "generator's rows scored by benchmarks/independent.py (quality vs train; detection, "
-        "TSTR and DCR share vs the test table).", "",
-        "| table | generator | fit s | sample s | fit peak MiB | quality | shape / trend error % "
-        "| detection AUC | TSTR / TRTR | DCR share | exact copies (holdout's rate) "
-        "| sampling rows/s (100k rows) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        f"{m.get('cores')} cores, GPU: {m.get('gpu') or 'none'}. Medians over the seeds "
+        "shown; full training rows; every generator's rows scored by benchmarks/independent.py "
+        "(quality vs train; detection, TSTR and DCR share vs the test table).", ""]
+    if result.get("sources"):
+        lines += ["Pooled from: " + "; ".join(
+            f"`{s['name']}` (commit `{s['commit']}`, `{s['command'].strip()}`)"
+            for s in result["sources"]) + ".", ""]
+    lines += [
+        "| table | generator | seeds | fit s | sample s | fit peak MiB | quality "
+        "| shape / trend error % | detection AUC | TSTR / TRTR | DCR share "
+        "| exact copies (holdout's rate) | sampling rows/s (100k rows) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def f(v: Any, d: int = 3) -> str:
         return "–" if v is None else f"{v:.{d}f}" if isinstance(v, float) else str(v)
@@ -194,7 +231,8 @@ def markdown(result: dict[str, Any]) -> str:
         shape = None if r["column_shapes"] is None else 100 * (1 - r["column_shapes"])
         trend = None if r["column_pair_trends"] is None else 100 * (1 - r["column_pair_trends"])
         lines.append(
-            f"| {r['table']} | {r['generator']} | {f(r['fit_s'], 1)} | {f(r['sample_s'], 2)} | "
+            f"| {r['table']} | {r['generator']} | {r['seeds']} | {f(r['fit_s'], 1)} "
+            f"| {f(r['sample_s'], 2)} | "
             f"{f(r['fit_peak_mib'], 0)} | {f(r['quality'])} | {f(shape, 1)} / {f(trend, 1)} | "
             f"{f(r['detection_auc'])} | {f(r['tstr'])} / {f(r['trtr'])} | {f(r['dcr_share'])} "
             f"| {f(r['exact_copies'], 4)} ({f(r['holdout_copies'], 4)}) "

@@ -128,4 +128,48 @@ def test_peers_summary_takes_medians_per_table_and_generator():
     assert rows[0]["fit_s"] == 20.0 and rows[0]["quality"] == 0.95 and rows[0]["seeds"] == 3
     text = markdown({"command": "x", "commit": "c", "seconds": 1, "machine": {},
                      "medians": rows})
-    assert "| t | autoregressive | 20.0 |" in text and "| t | tvae | 100.0 |" in text
+    assert "| t | autoregressive | 3 | 20.0 |" in text and "| t | tvae | 1 | 100.0 |" in text
+
+
+def test_peers_combine_pools_earlier_results_later_runs_winning(tmp_path, monkeypatch):
+    import benchmarks.peers as peers
+
+    monkeypatch.setattr(peers, "RESULTS", tmp_path)
+    run = {"table": "t", "generator": "autoregressive", "fit_s": 1.0, "quality": 0.5}
+    for name, seeds, quality in (("a", (0, 1), 0.5), ("b", (1, 2), 0.9)):
+        (tmp_path / f"{name}.json").write_text(json.dumps({
+            "command": f"python -m benchmarks.peers --out {name}", "commit": name,
+            "seconds": 10, "machine": {"cores": 2},
+            "runs": [{**run, "seed": s, "quality": quality} for s in seeds]}))
+    result = peers.combine(["a", "b"])
+    assert sorted((r["seed"], r["quality"]) for r in result["runs"]) == [(0, 0.5), (1, 0.9),
+                                                                        (2, 0.9)]
+    assert result["medians"][0]["seeds"] == 3 and result["medians"][0]["quality"] == 0.9
+    assert result["commit"] == "a, b" and result["seconds"] == 20
+    assert "Pooled from: `a`" in peers.markdown(result)
+    with pytest.raises(SystemExit, match="missing.json not found"):
+        peers.combine(["a", "missing"])
+
+
+def test_balance_default_table_says_when_synthetic_rows_cost_more_than_one_std():
+    from benchmarks.balance_default import markdown
+
+    def cell(mean, std):
+        return {"pr_auc": {"mean": mean, "std": std}}
+
+    def run(seed, synthetic):
+        options = {"real": 0.65, "real+synthetic": synthetic, "real+smote": 0.62,
+                   "class_weights": 0.65}
+        return {"seed": seed, "gate_passed": True,
+                "class_counts_after": {"no": 10, "yes": 10},
+                "comparison": [{"option": o, "hgb": cell(v, 0.01), "logreg": cell(v, 0.0)}
+                               for o, v in options.items()]}
+
+    speed = {"ours": "autoregressive", "sdv_epochs": 1, "fit_seconds": {}, "conditions": []}
+    args = type("Args", (), {"fit_seeds": 2, "sdv_epochs": 1, "repeats": 1})()
+    text = markdown([run(0, 0.645), run(1, 0.60)], speed, args)
+    rows = [line for line in text.splitlines() if line.startswith("| 0 |") or
+            line.startswith("| 1 |")]
+    assert rows[0].endswith("| yes |") and rows[0].startswith("| 0 | True |")  # hgb, in 1 std
+    assert rows[1].endswith("| no |")  # logreg: std 0, any loss is a loss
+    assert rows[2].endswith("| no |") and rows[3].endswith("| no |")
