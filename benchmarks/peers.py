@@ -152,13 +152,15 @@ def combine(names: list[str]) -> dict[str, Any]:
     """One result from the runs of earlier ones (a later run of the same table, generator and
     seed replaces an earlier one)."""
     runs: dict[tuple[str, str, int], dict[str, Any]] = {}
-    sources = []
+    sources: list[dict[str, Any]] = []
+    machine_seen: dict[str, Any] = {}
     for name in names:
         path = RESULTS / f"{name}.json"
         if not path.is_file():
             raise SystemExit(f"--combine: {path} not found; expected results written by an "
                              "earlier `python -m benchmarks.peers --out NAME` run")
         earlier = json.loads(path.read_text())
+        machine_seen = machine_seen or earlier["machine"]
         sources.append({"name": name, "commit": earlier["commit"],
                         "command": earlier["command"], "seconds": earlier["seconds"]})
         for run in earlier["runs"]:
@@ -166,7 +168,7 @@ def combine(names: list[str]) -> dict[str, Any]:
     pooled = list(runs.values())
     return {"command": "python -m benchmarks.peers --combine " + ",".join(names),
             "commit": ", ".join(sorted({s["commit"] for s in sources})),
-            "machine": json.loads((RESULTS / f"{names[0]}.json").read_text())["machine"],
+            "machine": machine_seen,
             "seconds": sum(s["seconds"] for s in sources), "sources": sources,
             "runs": pooled, "medians": summarise(pooled)}
 
