@@ -40,6 +40,7 @@ from synthdata.schema import ColumnKind, Schema, category_text
 MAX_DISCRETE = 128  # numbers with at most this many distinct values are categories ...
 MAX_RARE_SHARE = 0.01  # ... unless values too rare to generate hold more than this share
 RARE_MIN, RARE_MAX = 5, 9
+TIE_SHARE = 0.01  # a number gets a tie sub-column when it equals an earlier one this often
 MISSING = 0  # code 0 of a column's first sub-column: the value is missing
 DATE_PARTS = ("year", "month", "day")
 TIME_PARTS = ("hour", "minute", "second")
@@ -78,6 +79,7 @@ class ColumnCode:
     key_prefix: str = ""
     key_width: int = 0
     key_numeric: bool = False
+    partner: str | None = None  # quantile: an earlier number column it often equals exactly
 
     def to_json(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k != "parts"}
@@ -175,12 +177,19 @@ class Tokenizer:
                     codes.append(_fit_discrete(column, numbers, k))
                 else:
                     codes.append(_fit_quantile(column, numbers, k, integer, bins, fine))
+        _find_partners(codes, train, k)
         return cls(codes, k)
 
     # -- encode --
     def encode(self, frame: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
         """Codes of ``frame``'s rows: an int64 array (rows, sub-columns)."""
-        out = [_encode(code, frame[code.column], rng) for code in self.codes if code.parts]
+        out = []
+        for code in self.codes:
+            if code.parts:
+                out.append(_encode(code, frame[code.column], rng))
+            if code.partner is not None:
+                out[-1] = np.concatenate([out[-1], _ties(frame[code.column],
+                                                         frame[code.partner])], axis=1)
         if not out:
             return np.zeros((len(frame), 0), dtype=np.int64)
         return np.concatenate(out, axis=1)
@@ -206,8 +215,52 @@ class Tokenizer:
         for code in self.codes:
             width = len(code.parts)
             out[code.column] = _decode(code, tokens[:, j:j + width], rng, n_rows, key_start)
+            if code.partner is not None:  # tied rows copy the partner (decoded before)
+                partner = np.asarray(out[code.partner], dtype="float64")
+                copied = np.clip(partner, code.low, code.high)
+                if code.step is not None:
+                    copied = np.round(copied / code.step) * code.step
+                tied = (tokens[:, j + width - 1] == 1) & ~np.isnan(partner)
+                out[code.column] = np.where(tied, copied, out[code.column])
             j += width
         return pd.DataFrame(out)
+
+
+def _numbers(series: pd.Series) -> np.ndarray:
+    return pd.to_numeric(series, errors="coerce").to_numpy("float64", na_value=np.nan)
+
+
+def _ties(series: pd.Series, partner: pd.Series) -> np.ndarray:
+    """1 where a row's value equals its partner column's exactly, else 0 (a rows x 1 array)."""
+    a, b = _numbers(series), _numbers(partner)
+    return ((a == b) & ~np.isnan(a)).astype("int64").reshape(-1, 1)
+
+
+def _find_partners(codes: list[ColumnCode], train: pd.DataFrame, k: int) -> None:
+    """Give a quantile-coded number a "tie" sub-column when it often equals an earlier number
+    column exactly (a bill paid in full, a balance unchanged from last month): at least
+    ``TIE_SHARE`` of the rows and ``k`` rows tie on values other than the column's most
+    common one. Bins and positions cannot make two columns exactly equal; the tie code does,
+    and decoding copies the partner's value. The earlier column tied most often is chosen."""
+    numeric = []
+    for code in codes:
+        if code.method == "quantile":
+            a = _numbers(train[code.column])
+            present = a[~np.isnan(a)]
+            if len(present):
+                values, counts = np.unique(present, return_counts=True)
+                common = values[np.argmax(counts)]
+                best, best_count = None, max(TIE_SHARE * len(a), k) - 1
+                for other in numeric:
+                    b = _numbers(train[other])
+                    count = int(np.sum((a == b) & (a != common)))
+                    if count > best_count:
+                        best, best_count = other, count
+                if best is not None:
+                    code.partner = best
+                    code.parts.append(Part(f"{code.column}.tie", 2, [True, True]))
+        if code.method in ("quantile", "discrete"):
+            numeric.append(code.column)
 
 
 # ---- per method ------------------------------------------------------------------------
