@@ -220,7 +220,8 @@ class Tokenizer:
                 copied = np.clip(partner, code.low, code.high)
                 if code.step is not None:
                     copied = np.round(copied / code.step) * code.step
-                tied = (tokens[:, j + width - 1] == 1) & ~np.isnan(partner)
+                tied = (tokens[:, j + width - 1] == 1) & ~np.isnan(partner) & (
+                    tokens[:, j] != MISSING)  # a missing value stays missing
                 out[code.column] = np.where(tied, copied, out[code.column])
             j += width
         return pd.DataFrame(out)

@@ -70,7 +70,7 @@ class AutoregressiveParams(BaseParams):
     weight_decay: float = Field(1e-4, ge=0, description="AdamW weight decay.")
     hidden: int | None = Field(
         None, ge=1, description="Hidden width of each sub-column's head; None scales it to the "
-        "table ('sum': 32 to 128, 'concat': 64 to 256).")
+        "table ('sum': 64 to 128, 'concat': 64 to 256).")
     dropout: float = Field(0.3, ge=0, lt=1, description="Dropout on the embeddings a head "
                            "reads, in training.")
     architecture: Literal["sum", "concat"] = Field(
@@ -298,12 +298,13 @@ class Autoregressive(Synthesizer):
         order = rng.permutation(n)
         batch_size = params.batch_size or int(min(512, max(32, 2 ** round(math.log2(
             max(n - n_val, 1) / 32)))))
-        lr = params.learning_rate or float(min(3e-3, max(1e-3, 1e-3 * math.sqrt(
-            batch_size / 64))))
         concat = params.architecture == "concat"
+        # the sum heads start slower on small tables: a higher floor of the learning rate
+        lr = params.learning_rate or float(min(3e-3, max(1e-3 if concat else 2e-3, 1e-3 * (
+            math.sqrt(batch_size / 64)))))
         hidden = params.hidden or (
             int(min(256, max(64, 2 ** round(math.log2(max(n, 1) / 40))))) if concat
-            else int(min(128, max(32, 2 ** round(math.log2(max(n, 1) / 100))))))
+            else int(min(128, max(64, 2 ** round(math.log2(max(n, 1) / 100))))))
         depth = params.depth or (1 if concat else 2)
         self.training_: dict[str, Any] = {"batch_size": batch_size, "learning_rate": lr,
                                           "hidden": hidden, "depth": depth,
