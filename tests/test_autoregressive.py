@@ -210,12 +210,14 @@ def test_a_number_that_often_equals_an_earlier_one_is_generated_equal():
     assert rows.loc[tied, "group"].eq("payer").mean() > 0.9  # ties keep their dependences
 
 
-def test_concat_heads_learn_condition_and_reload(table, tmp_path):
-    """The other architecture ('concat': a first layer per head) keeps the same contract."""
+@pytest.mark.parametrize("depth", [None, 2])
+def test_concat_heads_learn_condition_and_reload(table, tmp_path, depth):
+    """The other architecture ('concat': a first layer per head, residual layers after it
+    when deeper) keeps the same contract."""
     df, schema = table
     m = get_synthesizer("autoregressive", schema, seed=1, epochs=40, architecture="concat",
-                        device="cpu").fit(df)
-    assert m.training_["architecture"] == "concat" and m.training_["depth"] == 1
+                        depth=depth, device="cpu").fit(df)
+    assert m.training_["architecture"] == "concat" and m.training_["depth"] == (depth or 1)
     rows = m.sample_where(300, {"colour": "blue", "flag": True}, seed=2)
     assert (rows["colour"] == "blue").all() and rows["flag"].all()
     assert (rows["size"] == "large").mean() > 0.9

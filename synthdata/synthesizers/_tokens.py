@@ -168,8 +168,7 @@ class Tokenizer:
             elif spec.kind == ColumnKind.datetime:
                 codes.append(_fit_datetime(column, series, k))
             else:
-                numbers = pd.to_numeric(series, errors="coerce").to_numpy("float64",
-                                                                          na_value=np.nan)
+                numbers = _numbers(series)
                 integer = spec.kind == ColumnKind.integer
                 distinct, counts = np.unique(numbers[~np.isnan(numbers)], return_counts=True)
                 rare_share = counts[counts < k].sum() / max(counts.sum(), 1)
@@ -243,25 +242,25 @@ def _find_partners(codes: list[ColumnCode], train: pd.DataFrame, k: int) -> None
     ``TIE_SHARE`` of the rows and ``k`` rows tie on values other than the column's most
     common one. Bins and positions cannot make two columns exactly equal; the tie code does,
     and decoding copies the partner's value. The earlier column tied most often is chosen."""
-    numeric = []
+    numeric: dict[str, np.ndarray] = {}  # earlier number columns, by name
     for code in codes:
+        if code.method not in ("quantile", "discrete"):
+            continue
+        a = _numbers(train[code.column])
         if code.method == "quantile":
-            a = _numbers(train[code.column])
             present = a[~np.isnan(a)]
             if len(present):
                 values, counts = np.unique(present, return_counts=True)
                 common = values[np.argmax(counts)]
                 best, best_count = None, max(TIE_SHARE * len(a), k) - 1
-                for other in numeric:
-                    b = _numbers(train[other])
+                for other, b in numeric.items():
                     count = int(np.sum((a == b) & (a != common)))
                     if count > best_count:
                         best, best_count = other, count
                 if best is not None:
                     code.partner = best
                     code.parts.append(Part(f"{code.column}.tie", 2, [True, True]))
-        if code.method in ("quantile", "discrete"):
-            numeric.append(code.column)
+        numeric[code.column] = a
 
 
 # ---- per method ------------------------------------------------------------------------
@@ -384,8 +383,7 @@ def _encode(code: ColumnCode, series: pd.Series, rng: np.random.Generator) -> np
         codes = texts.map(lambda t: MISSING if t is None else index.get(
             t, code.rare_code if code.rare_code is not None else MISSING))
         return codes.to_numpy("int64").reshape(n, 1)
-    numbers = pd.to_numeric(series, errors="coerce").to_numpy("float64", na_value=np.nan) \
-        if code.method in ("discrete", "quantile") else None
+    numbers = _numbers(series) if code.method in ("discrete", "quantile") else None
     if code.method == "discrete":
         assert numbers is not None
         values = np.asarray(code.values, dtype="float64")

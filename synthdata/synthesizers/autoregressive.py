@@ -111,6 +111,35 @@ def _net_class() -> Any:
     import torch
     from torch import nn
 
+    def register_masks(net: nn.Module, sizes: list[int], allowed: list[list[bool]]) -> None:
+        """Buffers: ``pad`` (codes beyond a sub-column's vocabulary), ``banned`` (codes never
+        generated) and ``shift`` (logit shifts set by calibration after training)."""
+        n_parts, vocab = len(sizes), max(sizes)
+        pad = torch.ones(n_parts, vocab, dtype=torch.bool)
+        banned = torch.ones(n_parts, vocab, dtype=torch.bool)
+        for j, (size, ok) in enumerate(zip(sizes, allowed, strict=True)):
+            pad[j, :size] = False
+            banned[j, :size] = ~torch.tensor(ok, dtype=torch.bool)
+        net.register_buffer("pad", pad, persistent=False)
+        net.register_buffer("banned", banned, persistent=False)
+        net.register_buffer("shift", torch.zeros(n_parts, vocab))
+
+    def residual_layers(n_parts: int, hidden: int, depth: int
+                        ) -> tuple[nn.ParameterList, nn.ParameterList]:
+        """Weights and biases of the ``depth - 1`` residual layers after a head's first."""
+        return (nn.ParameterList(nn.Parameter(torch.randn(n_parts, hidden, hidden) * 0.5
+                                              / math.sqrt(hidden)) for _ in range(depth - 1)),
+                nn.ParameterList(nn.Parameter(torch.zeros(n_parts, 1, hidden))
+                                 for _ in range(depth - 1)))
+
+    def residual(h: torch.Tensor, wh: nn.ParameterList, bh: nn.ParameterList,
+                 j: int | None = None) -> torch.Tensor:
+        """All heads at once (``h``: heads x rows x hidden), or head ``j`` (rows x hidden)."""
+        for w, b in zip(wh, bh, strict=True):
+            h = h + (torch.relu(torch.baddbmm(b, h, w)) if j is None
+                     else torch.addmm(b[j], h, w[j]).relu_())
+        return h
+
     class ConcatNet(nn.Module):
         """Embeddings per sub-column and a masked head per sub-column ('concat').
 
@@ -126,7 +155,6 @@ def _net_class() -> Any:
             self.dropout = dropout
             n_parts, dim, vocab = len(sizes), sum(widths), max(sizes)
             n_columns = max(part_column) + 1
-            self.sizes, self.widths = sizes, widths
             self.embeddings = nn.ModuleList(nn.Embedding(s, w) for s, w in zip(sizes, widths,
                                                                                  strict=True))
             self.w1 = nn.Parameter(torch.randn(n_parts, dim, hidden) / math.sqrt(dim))
@@ -134,24 +162,12 @@ def _net_class() -> Any:
             self.m1 = nn.Parameter(torch.zeros(n_parts, n_columns, hidden))
             self.w2 = nn.Parameter(torch.randn(n_parts, hidden, vocab) * 0.1 / math.sqrt(hidden))
             self.b2 = nn.Parameter(torch.zeros(n_parts, vocab))
-            self.wh = nn.ParameterList(
-                nn.Parameter(torch.randn(n_parts, hidden, hidden) * 0.5 / math.sqrt(hidden))
-                for _ in range(depth - 1))
-            self.bh = nn.ParameterList(nn.Parameter(torch.zeros(n_parts, 1, hidden))
-                                       for _ in range(depth - 1))
+            self.wh, self.bh = residual_layers(n_parts, hidden, depth)
             owner = torch.repeat_interleave(torch.arange(n_parts), torch.tensor(widths))
             self.register_buffer("owner", owner, persistent=False)
             first = [part_column.index(c) for c in range(n_columns)]
             self.register_buffer("first", torch.tensor(first), persistent=False)
-            pad = torch.ones(n_parts, vocab, dtype=torch.bool)
-            banned = torch.ones(n_parts, vocab, dtype=torch.bool)
-            for j, (size, ok) in enumerate(zip(sizes, allowed, strict=True)):
-                pad[j, :size] = False
-                banned[j, :size] = ~torch.tensor(ok, dtype=torch.bool)
-            self.register_buffer("pad", pad, persistent=False)
-            self.register_buffer("banned", banned, persistent=False)
-            # logit shifts set after training so that sampled marginals match the real ones
-            self.register_buffer("shift", torch.zeros(n_parts, vocab))
+            register_masks(self, sizes, allowed)
             starts = [0]
             for w in widths:
                 starts.append(starts[-1] + w)
@@ -176,8 +192,7 @@ def _net_class() -> Any:
             columns = visible[:, :, self.first].to(x.dtype).transpose(0, 1)
             h = torch.relu(torch.bmm(inputs, self.w1) + torch.bmm(columns, self.m1)
                            + self.b1.unsqueeze(1))
-            for w, b in zip(self.wh, self.bh, strict=True):
-                h = h + torch.relu(torch.baddbmm(b, h, w))
+            h = residual(h, self.wh, self.bh)
             logits = torch.baddbmm(self.b2.unsqueeze(1), h, self.w2)
             logits = logits.masked_fill(self.pad.unsqueeze(1), -1e9)
             n_parts, rows, vocab = logits.shape
@@ -201,8 +216,7 @@ def _net_class() -> Any:
                                   for i in sorted(visible)]).to(x.device)
                 h = torch.addmm(bias, x.index_select(1, dims),
                                 self.w1[j].index_select(0, dims)).relu_()
-            for w, b in zip(self.wh, self.bh, strict=True):
-                h = h + torch.addmm(b[j], h, w[j]).relu_()
+            h = residual(h, self.wh, self.bh, j)
             return torch.addmm(self.b2[j] + self.shift[j], h, self.w2[j]).masked_fill_(
                 self.banned[j], -math.inf)
 
@@ -217,32 +231,14 @@ def _net_class() -> Any:
             super().__init__()
             self.dropout = dropout
             n_parts, vocab = len(sizes), max(sizes)
-            self.sizes = sizes
             self.embeddings = nn.ModuleList(nn.Embedding(s, hidden) for s in sizes)
             for e in self.embeddings:
                 nn.init.normal_(e.weight, std=1.0 / math.sqrt(n_parts))
             self.b1 = nn.Parameter(torch.zeros(n_parts, 1, hidden))
-            self.wh = nn.Parameter(torch.randn(max(depth - 1, 0), n_parts, hidden, hidden)
-                                   * 0.5 / math.sqrt(hidden))
-            self.bh = nn.Parameter(torch.zeros(max(depth - 1, 0), n_parts, 1, hidden))
+            self.wh, self.bh = residual_layers(n_parts, hidden, depth)
             self.w2 = nn.Parameter(torch.randn(n_parts, hidden, vocab) * 0.1 / math.sqrt(hidden))
             self.b2 = nn.Parameter(torch.zeros(n_parts, 1, vocab))
-            pad = torch.ones(n_parts, vocab, dtype=torch.bool)
-            banned = torch.ones(n_parts, vocab, dtype=torch.bool)
-            for j, (size, ok) in enumerate(zip(sizes, allowed, strict=True)):
-                pad[j, :size] = False
-                banned[j, :size] = ~torch.tensor(ok, dtype=torch.bool)
-            self.register_buffer("pad", pad, persistent=False)
-            self.register_buffer("banned", banned, persistent=False)
-            self.register_buffer("shift", torch.zeros(n_parts, vocab))
-
-        def _heads(self, h: torch.Tensor, j: Any = slice(None)) -> torch.Tensor:
-            h = torch.relu(h)
-            for k in range(self.wh.shape[0]):
-                h = h + torch.relu(torch.baddbmm(self.bh[k, j], h, self.wh[k, j])) \
-                    if h.dim() == 3 else h + torch.relu(torch.addmm(self.bh[k, j, 0], h,
-                                                                    self.wh[k, j]))
-            return h
+            register_masks(self, sizes, allowed)
 
         def loss(self, tokens: torch.Tensor, part_rank: torch.Tensor) -> torch.Tensor:
             c = torch.stack([e(tokens[:, j]) for j, e in enumerate(self.embeddings)], dim=1)
@@ -251,7 +247,7 @@ def _net_class() -> Any:
             ordered = torch.gather(c, 1, perm)
             ordered = ordered.cumsum(dim=1) - ordered  # what comes strictly before
             context = torch.empty_like(c).scatter_(1, perm, ordered).transpose(0, 1)
-            h = self._heads(context + self.b1)
+            h = residual(torch.relu(context + self.b1), self.wh, self.bh)
             logits = torch.baddbmm(self.b2, h, self.w2)
             logits = logits.masked_fill(self.pad.unsqueeze(1), -1e9)
             n_parts, rows, vocab = logits.shape
@@ -267,7 +263,7 @@ def _net_class() -> Any:
 
         def step_logits(self, x: torch.Tensor, j: int, seen: torch.Tensor,
                         visible: list[int]) -> torch.Tensor:
-            h = self._heads(x + self.b1[j], j)
+            h = residual(torch.relu(x + self.b1[j]), self.wh, self.bh, j)
             return torch.addmm(self.b2[j, 0] + self.shift[j], h, self.w2[j]).masked_fill_(
                 self.banned[j], -math.inf)
 
