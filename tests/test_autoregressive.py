@@ -210,6 +210,73 @@ def test_a_number_that_often_equals_an_earlier_one_is_generated_equal():
     assert rows.loc[tied, "group"].eq("payer").mean() > 0.9  # ties keep their dependences
 
 
+def test_round_values_stay_round():
+    """People pay 500s and 1,000s: a value common inside its quantile cell is drawn as itself
+    (drawing evenly between the cell's knots would give 1,003s), if seen in at least k rows."""
+    rng = np.random.default_rng(8)
+    n = 3000
+    payment = np.where(rng.random(n) < 0.6, rng.integers(1, 40, n) * 500.0,
+                       np.round(rng.gamma(2.0, 4000.0, n)))
+    df = pd.DataFrame({"payment": payment})
+    schema = schema_from_dict({"name": "payments", "columns": {
+        "payment": {"kind": "integer", "nullable": False}}})
+    df = schema.validate_table(df)
+
+    def round_share(frame):
+        return float((frame["payment"] % 500 == 0).mean())
+
+    tok = Tokenizer.fit(df, schema, protect=True, bins=32, fine=8,
+                        rng=np.random.default_rng(0))
+    atoms = tok.codes[0].atoms
+    counts = df["payment"].value_counts()
+    assert atoms and all(counts[value] >= tok.k for _, value, _ in atoms)
+    back = tok.decode(tok.encode(df, np.random.default_rng(0)), np.random.default_rng(1),
+                      n_rows=n)
+    assert abs(round_share(back) - round_share(df)) < 0.03
+    rows = get_synthesizer("autoregressive", schema, seed=0, epochs=5,
+                           device="cpu").fit(df).sample(3000, seed=0)
+    assert abs(round_share(rows) - round_share(df)) < 0.05, (round_share(rows), round_share(df))
+
+
+def test_a_number_that_moves_a_little_from_an_earlier_one_keeps_the_small_moves():
+    """A balance that moves by about 1 % a month: quantile cells are far wider than the move,
+    so without the near codes month 2 would be drawn anywhere in its cell. The tie
+    sub-column's near codes keep the offset, and the column's own distribution stays."""
+    rng = np.random.default_rng(5)
+    n = 1500
+    m1 = np.round(rng.gamma(2.0, 5000.0, n), 2)
+    kind = rng.random(n)
+    m2 = np.where(kind < 0.15, m1, np.where(kind < 0.75, m1 * (1 + rng.normal(0, 0.01, n)),
+                                            rng.gamma(2.0, 5000.0, n)))
+    df = pd.DataFrame({"m1": m1, "m2": np.round(m2, 2)})
+    schema = schema_from_dict({"name": "balances", "columns": {
+        "m1": {"kind": "numerical", "nullable": False},
+        "m2": {"kind": "numerical", "nullable": False}}})
+    df = schema.validate_table(df)
+
+    def small_moves(frame):
+        offset = (frame["m2"] - frame["m1"]).abs() / frame["m1"]
+        return float(((offset > 0) & (offset <= 0.02)).mean())
+
+    real = small_moves(df)
+    assert 0.5 < real < 0.65
+    tok = Tokenizer.fit(df, schema, protect=True, bins=32, fine=8,
+                        rng=np.random.default_rng(0))
+    code = tok.codes[1]
+    assert code.partner == "m1" and code.parts[-1].size > 2 and code.near_knots
+    back = tok.decode(tok.encode(df, np.random.default_rng(0)), np.random.default_rng(1),
+                      n_rows=n)
+    assert abs(small_moves(back) - real) < 0.03
+    # the column's own distribution is the one its cells give (offsets stay inside them)
+    assert abs(back["m2"].median() / df["m2"].median() - 1) < 0.02
+
+    model = get_synthesizer("autoregressive", schema, seed=0, epochs=30,
+                            device="cpu").fit(df)
+    rows = model.sample(3000, seed=0)
+    assert small_moves(rows) > 0.8 * real, (small_moves(rows), real)
+    assert 0.1 <= (rows["m2"] == rows["m1"]).mean() <= 0.2
+
+
 @pytest.mark.parametrize("depth", [None, 2])
 def test_concat_heads_learn_condition_and_reload(table, tmp_path, depth):
     """The other architecture ('concat': a first layer per head, residual layers after it

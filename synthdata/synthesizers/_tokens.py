@@ -11,7 +11,10 @@ Every modelled column becomes zero or more sub-columns of small integer codes:
   spread at random over their share), so the quantile function stored at ``bins * fine``
   knots maps positions back to numbers with the real within-bin shape: point masses stay point
   masses, and decoded numbers are rounded to the step the column uses (whole numbers,
-  hundreds, two decimals, ...);
+  hundreds, two decimals, ...); a value common inside its cell (a round payment) is drawn as
+  itself at its share of the cell. A number that often equals an earlier one gets a third,
+  "tie" sub-column (equal / near, by the offset's quantile bin / neither), see
+  ``_find_partners``;
 - datetimes: parts (year, month, day, and hour/minute/second when the column has times);
 - id columns: none (keys are made afresh when sampling, never learnt).
 
@@ -41,6 +44,10 @@ MAX_DISCRETE = 128  # numbers with at most this many distinct values are categor
 MAX_RARE_SHARE = 0.01  # ... unless values too rare to generate hold more than this share
 RARE_MIN, RARE_MAX = 5, 9
 TIE_SHARE = 0.01  # a number gets a tie sub-column when it equals an earlier one this often
+NEAR_WIDTH = 0.2  # ... whose codes also say how far off the partner it is when this close:
+NEAR_BINS = 16  # |value - partner| <= NEAR_WIDTH * (|partner| + scale), in quantile bins
+NEAR_ROWS = 50  # rows per near bin at least
+ATOM_SHARE = 0.02  # a value holding this share of a quantile cell's rows is drawn as itself
 MISSING = 0  # code 0 of a column's first sub-column: the value is missing
 DATE_PARTS = ("year", "month", "day")
 TIME_PARTS = ("hour", "minute", "second")
@@ -79,7 +86,10 @@ class ColumnCode:
     key_prefix: str = ""
     key_width: int = 0
     key_numeric: bool = False
+    atoms: list[list[float]] = field(default_factory=list)  # quantile: [cell, value, share]
     partner: str | None = None  # quantile: an earlier number column it often equals exactly
+    near_knots: list[float] = field(default_factory=list)  # quantile function of the offset
+    near_scale: float = 0.0  # offset = (value - partner) / (|partner| + near_scale)
 
     def to_json(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k != "parts"}
@@ -187,8 +197,8 @@ class Tokenizer:
             if code.parts:
                 out.append(_encode(code, frame[code.column], rng))
             if code.partner is not None:
-                out[-1] = np.concatenate([out[-1], _ties(frame[code.column],
-                                                         frame[code.partner])], axis=1)
+                out[-1] = np.concatenate([out[-1], _relation(code, frame[code.column],
+                                                             frame[code.partner])], axis=1)
         if not out:
             return np.zeros((len(frame), 0), dtype=np.int64)
         return np.concatenate(out, axis=1)
@@ -214,14 +224,9 @@ class Tokenizer:
         for code in self.codes:
             width = len(code.parts)
             out[code.column] = _decode(code, tokens[:, j:j + width], rng, n_rows, key_start)
-            if code.partner is not None:  # tied rows copy the partner (decoded before)
-                partner = np.asarray(out[code.partner], dtype="float64")
-                copied = np.clip(partner, code.low, code.high)
-                if code.step is not None:
-                    copied = np.round(copied / code.step) * code.step
-                tied = (tokens[:, j + width - 1] == 1) & ~np.isnan(partner) & (
-                    tokens[:, j] != MISSING)  # a missing value stays missing
-                out[code.column] = np.where(tied, copied, out[code.column])
+            if code.partner is not None:  # tied or near rows follow the partner (decoded before)
+                out[code.column] = _follow(code, out[code.column], out[code.partner],
+                                           tokens[:, j:j + width], rng)
             j += width
         return pd.DataFrame(out)
 
@@ -230,10 +235,78 @@ def _numbers(series: pd.Series) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").to_numpy("float64", na_value=np.nan)
 
 
-def _ties(series: pd.Series, partner: pd.Series) -> np.ndarray:
-    """1 where a row's value equals its partner column's exactly, else 0 (a rows x 1 array)."""
+def _offsets(code: ColumnCode, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A value's offset from its partner's, relative to the partner's size."""
+    return (a - b) / (np.abs(b) + code.near_scale)
+
+
+def _relation(code: ColumnCode, series: pd.Series, partner: pd.Series) -> np.ndarray:
+    """The tie sub-column (a rows x 1 array): 1 where a row's value equals its partner's
+    exactly, 2.. where it is near it (the offset's quantile bin), else 0."""
     a, b = _numbers(series), _numbers(partner)
-    return ((a == b) & ~np.isnan(a)).astype("int64").reshape(-1, 1)
+    out = ((a == b) & ~np.isnan(a)).astype("int64")
+    if code.near_knots:
+        knots = np.asarray(code.near_knots)
+        n_bins = len(code.parts[-1].allowed) - 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            u = _offsets(code, a, b)
+        near = (out == 0) & (np.abs(u) <= NEAR_WIDTH) & ~np.isnan(u)
+        pos = np.interp(np.where(near, u, 0.0), knots, np.linspace(0, 1, len(knots)))
+        out = np.where(near, 2 + np.clip(np.floor(pos * n_bins), 0, n_bins - 1), out)
+    return out.astype("int64").reshape(-1, 1)
+
+
+def _follow(code: ColumnCode, own: np.ndarray, partner: Any, tokens: np.ndarray,
+            rng: np.random.Generator) -> np.ndarray:
+    """Decoded values of a column with a partner: tied rows copy the partner's value (clipped
+    to the column's own range, rounded to its step); near rows add to it an offset drawn in
+    their offset bin and inside the row's own coarse bin (if the two do not meet, the value
+    drawn from the bin and position stays, so the column keeps about the distribution its
+    bins give); a missing value stays missing."""
+    partner = np.asarray(partner, dtype="float64")
+    relation = tokens[:, -1]
+    follow = (relation >= 1) & ~np.isnan(partner) & (tokens[:, 0] != MISSING)
+    target = partner.copy()
+    if code.near_knots:  # the offset is drawn inside its bin *and* the row's own coarse bin
+        knots = np.asarray(code.near_knots)
+        grid = np.linspace(0, 1, len(knots))
+        n_bins = len(code.parts[-1].allowed) - 2
+        near = relation >= 2
+        scale = np.abs(np.nan_to_num(partner)) + code.near_scale
+        edges = np.asarray(code.knots)[::code.fine]  # the coarse bins' edges
+        coarse = np.maximum(tokens[:, 0], 1) - 1
+        slack = (code.step or 0.0) / 2
+        lo = np.interp((edges[coarse] - slack - np.nan_to_num(partner)) / scale, knots, grid)
+        hi = np.interp((edges[coarse + 1] + slack - np.nan_to_num(partner)) / scale, knots,
+                       grid)
+        start = np.maximum(np.maximum(relation - 2, 0) / n_bins, lo)
+        stop = np.minimum((np.maximum(relation - 2, 0) + 1) / n_bins, hi)
+        u = np.interp(start + rng.random(len(relation)) * np.maximum(stop - start, 0), grid,
+                      knots)
+        target = np.where(near, partner + u * scale, partner)
+        follow &= ~near | (stop > start)
+    moved = np.clip(target, code.low, code.high)
+    if code.step is not None:
+        moved = np.round(moved / code.step) * code.step
+    target = np.where(moved == target, target, moved)  # a tie stays equal to the last bit
+    return np.where(follow, target, own)
+
+
+def _fit_near(code: ColumnCode, a: np.ndarray, b: np.ndarray, k: int) -> int:
+    """Fit the near codes of a column tied to a partner; returns how many (0: none)."""
+    present = np.abs(a[~np.isnan(a)])
+    code.near_scale = max(0.01 * float(np.median(present)) if len(present) else 0.0,
+                          code.step or 0.0, 1e-9)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = _offsets(code, a, b)
+    u = np.sort(u[(a != b) & (np.abs(u) <= NEAR_WIDTH) & ~np.isnan(u)])
+    n_bins = min(NEAR_BINS, len(u) // NEAR_ROWS)
+    if n_bins < 2 or len(u) < 2 * k:
+        return 0
+    knots = np.quantile(u, np.linspace(0, 1, 4 * n_bins + 1), method="inverted_cdf")
+    knots[0], knots[-1] = u[k - 1], u[len(u) - k]  # the k-th most extreme, as for values
+    code.near_knots = [float(v) for v in np.maximum.accumulate(knots)]
+    return n_bins
 
 
 def _find_partners(codes: list[ColumnCode], train: pd.DataFrame, k: int) -> None:
@@ -241,7 +314,10 @@ def _find_partners(codes: list[ColumnCode], train: pd.DataFrame, k: int) -> None
     column exactly (a bill paid in full, a balance unchanged from last month): at least
     ``TIE_SHARE`` of the rows and ``k`` rows tie on values other than the column's most
     common one. Bins and positions cannot make two columns exactly equal; the tie code does,
-    and decoding copies the partner's value. The earlier column tied most often is chosen."""
+    and decoding copies the partner's value. The earlier column tied most often is chosen.
+    The same sub-column codes a value near its partner's (a balance that moved by a few
+    percent) by the offset's quantile bin, which positions inside a value's own bin cannot
+    keep: decoding adds the offset to the partner's value."""
     numeric: dict[str, np.ndarray] = {}  # earlier number columns, by name
     for code in codes:
         if code.method not in ("quantile", "discrete"):
@@ -259,7 +335,8 @@ def _find_partners(codes: list[ColumnCode], train: pd.DataFrame, k: int) -> None
                         best, best_count = other, count
                 if best is not None:
                     code.partner = best
-                    code.parts.append(Part(f"{code.column}.tie", 2, [True, True]))
+                    size = 2 + _fit_near(code, a, numeric[best], k)
+                    code.parts.append(Part(f"{code.column}.tie", size, [True] * size))
         numeric[code.column] = a
 
 
@@ -321,8 +398,28 @@ def _fit_quantile(column: str, numbers: np.ndarray, k: int, integer: bool, bins:
     knots[0], knots[-1] = low, high
     coarse = Part(f"{column}.bin", bins + 1, [bool(np.isnan(numbers).any())] + [True] * bins)
     position = Part(f"{column}.pos", fine, [True] * fine)
-    return ColumnCode(column, "quantile", [coarse, position], knots=[float(v) for v in knots],
+    code = ColumnCode(column, "quantile", [coarse, position], knots=[float(v) for v in knots],
                       bins=bins, fine=fine, step=_step(present, integer), low=low, high=high)
+    code.atoms = _fit_atoms(code, clipped, present, k)
+    return code
+
+
+def _fit_atoms(code: ColumnCode, present: np.ndarray, raw: np.ndarray, k: int
+               ) -> list[list[float]]:
+    """Values that hold a share of their quantile cell (round payments: 1,000, 1,500, ...):
+    at least ``ATOM_SHARE`` of the cell's rows, of a value seen in at least ``k`` rows (2
+    without protection) before clipping to the protected range. Drawing a cell's numbers evenly between its knots would
+    turn them into 1,003s and 1,497s."""
+    tokens = _encode(code, pd.Series(present), np.random.default_rng(0))
+    cell = (tokens[:, 0] - 1) * code.fine + tokens[:, 1]
+    pairs, counts = np.unique(np.stack([cell, present], axis=1), axis=0, return_counts=True)
+    per_cell = np.bincount(cell, minlength=len(code.knots) - 1)
+    share = counts / per_cell[pairs[:, 0].astype("int64")]
+    values, seen = np.unique(raw, return_counts=True)
+    unclipped = seen[np.searchsorted(values, pairs[:, 1])]  # clipped values are in ``raw``
+    keep = (unclipped >= max(k, 2)) & (share >= ATOM_SHARE) & (share < 1)
+    return [[int(c), float(v), float(f)] for (c, v), f in zip(pairs[keep], share[keep],
+                                                              strict=True)]
 
 
 def _fit_datetime(column: str, series: pd.Series, k: int) -> ColumnCode:
@@ -467,6 +564,18 @@ def _decode(code: ColumnCode, tokens: np.ndarray, rng: np.random.Generator, n: i
         if code.step is not None:
             values = np.round(values / code.step) * code.step
         values = np.clip(values, code.low, code.high)
+        if code.atoms:  # a cell's common values, at their share of it
+            atoms = np.asarray(code.atoms)
+            atoms = atoms[np.argsort(atoms[:, 0], kind="stable")]
+            first = np.flatnonzero(np.r_[True, atoms[1:, 0] != atoms[:-1, 0]])
+            running = np.cumsum(atoms[:, 2])
+            group = np.cumsum(np.r_[True, atoms[1:, 0] != atoms[:-1, 0]]) - 1
+            running -= np.r_[0.0, running][first][group]  # share up to this atom, per cell
+            keys = atoms[:, 0] + running  # increasing: cell + running share (<= 1)
+            found = np.searchsorted(keys, cell + rng.random(n), side="right")
+            hit = found < len(keys)
+            hit[hit] = atoms[found[hit], 0] == cell[hit]
+            values = np.where(hit, atoms[np.minimum(found, len(keys) - 1), 1], values)
         return np.where(t == MISSING, np.nan, values)
     if code.method == "datetime":
         years = np.asarray(code.values[0], dtype="int64")
