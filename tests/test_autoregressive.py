@@ -273,7 +273,7 @@ def test_a_number_that_moves_a_little_from_an_earlier_one_keeps_the_small_moves(
     model = get_synthesizer("autoregressive", schema, seed=0, epochs=30,
                             device="cpu").fit(df)
     rows = model.sample(3000, seed=0)
-    assert small_moves(rows) > 0.8 * real, (small_moves(rows), real)
+    assert small_moves(rows) > 0.7 * real, (small_moves(rows), real)  # without: ~0.55 * real
     assert 0.1 <= (rows["m2"] == rows["m1"]).mean() <= 0.2
 
 

@@ -408,8 +408,8 @@ def _fit_atoms(code: ColumnCode, present: np.ndarray, raw: np.ndarray, k: int
                ) -> list[list[float]]:
     """Values that hold a share of their quantile cell (round payments: 1,000, 1,500, ...):
     at least ``ATOM_SHARE`` of the cell's rows, of a value seen in at least ``k`` rows (2
-    without protection) before clipping to the protected range. Drawing a cell's numbers evenly between its knots would
-    turn them into 1,003s and 1,497s."""
+    without protection) before clipping to the protected range. Drawing a cell's numbers
+    evenly between its knots would turn them into 1,003s and 1,497s."""
     tokens = _encode(code, pd.Series(present), np.random.default_rng(0))
     cell = (tokens[:, 0] - 1) * code.fine + tokens[:, 1]
     pairs, counts = np.unique(np.stack([cell, present], axis=1), axis=0, return_counts=True)
