@@ -178,9 +178,10 @@ def test_a_value_seen_once_is_never_released_as_a_category():
 
 
 def _declared(schema, **changes):
-    """The kinds schema with colour's categories declared (public: no budget spent)."""
+    """The kinds schema with colour's and city's categories declared (public: no budget)."""
     data = schema.model_dump(mode="json", exclude_none=True)
     data["columns"]["colour"]["categories"] = ["red", "green", "blue"]
+    data["columns"]["city"]["categories"] = ["Oslo", "Lima", "Pune", "Kyiv", "Unique-Town"]
     return schema_from_dict({**data, **changes})
 
 
@@ -190,7 +191,7 @@ def _private_model(table, epsilon=1.0, **params):
 
 
 def test_ledger_lists_every_part_that_read_the_data_and_composes_within_budget(table):
-    model = _private_model(table, epsilon=1.0)
+    model = _private_model(table, epsilon=1.0, metadata_share=0.9)
     dp = model.privacy_guarantee()
     steps = [s["step"] for s in dp["spent"]]
     # the kinds table declares no categories for colour and city, no max for amount and count
@@ -206,8 +207,18 @@ def test_ledger_lists_every_part_that_read_the_data_and_composes_within_budget(t
     assert dp["epsilon"] == pytest.approx(total)
     assert dp["epsilon"] == pytest.approx(1.0) and dp["epsilon"] <= 1.0 + 1e-9
     assert dp["delta"] <= dp["budget"]["delta"] < 1 / len(table[0])
-    # sample_where is told only the released categories
+    # frequent categories clear the threshold; the value seen once does not, and sample_where
+    # is told only what was released
+    assert model.categories_seen_["colour"] == ["blue", "green", "red"]
     assert "Unique-Town" not in model.categories_seen_["city"]
+    assert len(model.categories_seen_["city"]) == 4
+
+
+def test_a_non_nullable_column_with_nothing_released_is_a_clear_error(table):
+    from synthdata.errors import DataError
+
+    with pytest.raises(DataError, match="declare its categories in the schema|Declare its"):
+        _private_model(table, epsilon=0.5)  # colour: ~300-750 rows each, threshold ~4,000
 
 
 def test_target_and_sensitive_columns_get_one_joint_release(table):
@@ -251,7 +262,7 @@ def _canary_table(n: int = 1500, canaries: int = 60, seed: int = 0):
                             "amount": 90_000.0 + 100.0 * np.arange(canaries)})
     schema = schema_from_dict({"name": "canaries", "columns": {
         "group": {"kind": "categorical", "nullable": False, "categories": ["g1", "g2", "g3"]},
-        "code": {"kind": "categorical", "nullable": False},
+        "code": {"kind": "categorical", "nullable": True},  # may stay empty under DP
         "amount": {"kind": "numerical", "nullable": False, "min": 0},
     }})
     chosen = rng.permutation(canaries) < canaries // 2  # members at random: exchangeable

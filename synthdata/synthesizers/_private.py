@@ -327,12 +327,12 @@ def private_tokenizer(train: Any, schema: Any, *, epsilon_categories: float,
                     from synthdata.errors import DataError
 
                     threshold = 1.0 + (HISTOGRAM_SENSITIVITY / eps) * math.log(1.0 / share)
-                    raise DataError(
+                    raise DataError([
                         f"column {column!r}: no category is frequent enough to be released "
                         f"under differential privacy (at epsilon {eps:.3g} for its category "
                         f"list a value needs about {threshold:.0f} rows), and the column may "
                         "not be empty (nullable: false). Declare its categories in the schema "
-                        "(public, costs no budget) or raise epsilon")
+                        "(public, costs no budget) or raise epsilon"])
                 if not values:
                     logger.warning(
                         "%s: no category cleared the differential privacy threshold at "

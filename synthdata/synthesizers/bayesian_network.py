@@ -26,6 +26,19 @@ from (their ancestors) are drawn from their exact posterior given the conditions
 (at most ``MAX_ENUMERATION`` configurations), then the rest of the network is sampled forward.
 When the ancestors are too many to enumerate, ``sample_where`` falls back to reject sampling.
 
+**Differential privacy** (``epsilon`` set; PrivBayes, Zhang et al. 2017, with zCDP accounting):
+every data-dependent choice is private and recorded in one ledger (``privacy_guarantee()``,
+``_private.Ledger``). The tokenizer takes declared categories and bounds as public and releases
+the rest privately (thresholded Laplace counts for category lists, Laplace histograms for
+bounds and quantile bins; no folding, atoms or partners). The joint of the target and the
+declared sensitive columns is one Laplace histogram (``fairness_share`` of epsilon; cells the
+schema rules out stay exactly 0) from which their tables follow; the rest of the network is
+chosen by the exponential mechanism on mutual information (the first node at random when
+there is no such joint), candidates limited to tables of at most rows / (usefulness * sigma)
+cells (public sizes only); conditional tables get Gaussian noise, counts below
+``NOISE_FLOOR`` sigmas read as 0 (post-processing). The sensitive columns' parents are the
+target and the sensitive columns before them in the non-private network too.
+
 Model files are arrays (``.npz``) and JSON: nothing is unpickled on load.
 """
 
@@ -40,7 +53,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from synthdata.errors import ParameterError
 from synthdata.schema import category_text
@@ -103,6 +116,15 @@ class BayesianNetworkParams(BaseParams):
         1.0, gt=0, description="With epsilon: a conditional table may have at most rows / "
         "(usefulness * sigma) cells, sigma the noise of its counts (PrivBayes' theta): its "
         "counts stay well above their noise.")
+
+
+    @model_validator(mode="after")
+    def _budget_left(self) -> BayesianNetworkParams:
+        if self.metadata_share + self.fairness_share >= 1:
+            raise ValueError(
+                f"metadata_share + fairness_share must be below 1 (the rest of epsilon fits "
+                f"the network); got {self.metadata_share} + {self.fairness_share}")
+        return self
 
 
 class BayesianNetwork(Synthesizer):
