@@ -23,7 +23,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,13 +34,12 @@ from typing import Any
 import pandas as pd
 
 from benchmarks.independent import score
-from benchmarks.run import DATA, RESULTS, ROOT, commit, machine
+from benchmarks.run import DATA, ROOT, cell, commit, errors, machine, medians, publish_section
 
 GENERATORS = ("bayesian_network", "mst")
 FIGURES = ("fit_s", "sample_s", "epsilon_spent", "quality_vs_test", "quality",
            "column_shapes", "column_pair_trends", "detection_auc", "tstr", "trtr", "dcr_share")
 MST_WORKER = Path(__file__).with_name("_mst_worker.py")
-BEGIN, END = "<!-- dp -->", "<!-- /dp -->"
 TABLE = "adult"
 
 
@@ -155,39 +153,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    keys = sorted({(r["generator"], r["epsilon"]) for r in runs},
-                  key=lambda k: (float("inf") if k[1] is None else k[1],
-                                 GENERATORS.index(k[0])))
-    for gen, epsilon in keys:
-        mine = [r for r in runs if r["generator"] == gen and r["epsilon"] == epsilon]
-        row: dict[str, Any] = {"generator": gen, "epsilon": epsilon, "seeds": len(mine)}
-        for f in FIGURES:
-            values = [r[f] for r in mine if r.get(f) is not None]
-            row[f] = round(statistics.median(values), 4) if values else None
-        out.append(row)
-    return out
+    return medians(runs, ("generator", "epsilon"), FIGURES, lambda k: (
+        float("inf") if k[1] is None else k[1], GENERATORS.index(k[0])))
 
 
 def publish(result: dict[str, Any], name: str) -> int:
     """Write results/<name>.{json,md} and the table between the markers of RESULTS.md."""
-    from synthdata.io import atomic_write_json, atomic_write_text
-
-    RESULTS.mkdir(exist_ok=True)
-    text = markdown(result)
-    atomic_write_json(RESULTS / f"{name}.json", result)
-    atomic_write_text(RESULTS / f"{name}.md", text)
-    results_md = ROOT / "benchmarks" / "RESULTS.md"
-    current = results_md.read_text() if results_md.is_file() else ""
-    block = f"{BEGIN}\n{text}{END}\n"
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        current = head + block + rest.split(END, 1)[1].lstrip("\n")
-    else:
-        current = current.rstrip("\n") + "\n\n" + block
-    atomic_write_text(results_md, current)
-    print(text)
-    return 0
+    return publish_section(result, name, markdown(result), "dp")
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -203,13 +175,9 @@ def markdown(result: dict[str, Any]) -> str:
         "| generator | epsilon | seeds | epsilon spent | fit s | quality vs test "
         "| quality vs train | shape / trend error % | detection AUC | TSTR / TRTR | DCR share |",
         "|---|---|---|---|---|---|---|---|---|---|---|"]
-
-    def f(v: Any, d: int = 3) -> str:
-        return "–" if v is None else f"{v:.{d}f}" if isinstance(v, float) else str(v)
-
+    f = cell
     for r in result["medians"]:
-        shape = None if r["column_shapes"] is None else 100 * (1 - r["column_shapes"])
-        trend = None if r["column_pair_trends"] is None else 100 * (1 - r["column_pair_trends"])
+        shape, trend = errors(r)
         lines.append(
             f"| {r['generator']} | {f(r['epsilon'], 1)} | {r['seeds']} "
             f"| {f(r['epsilon_spent'])} | {f(r['fit_s'], 1)} | {f(r['quality_vs_test'])} "
