@@ -35,7 +35,19 @@ from typing import Any
 import pandas as pd
 
 from benchmarks.independent import score
-from benchmarks.run import DATA, RESULTS, ROOT, Stage, commit, machine, tables
+from benchmarks.run import (
+    DATA,
+    RESULTS,
+    ROOT,
+    Stage,
+    cell,
+    commit,
+    errors,
+    machine,
+    medians,
+    publish_section,
+    tables,
+)
 
 GENERATORS = ("autoregressive", "tabularargn", "tvae", "ctgan")
 FIGURES = ("fit_s", "sample_s", "fit_peak_mib", "quality", "column_shapes",
@@ -43,7 +55,6 @@ FIGURES = ("fit_s", "sample_s", "fit_peak_mib", "quality", "column_shapes",
            "holdout_copies", "sample_rows_per_s")
 THROUGHPUT_ROWS = 100_000
 ARGN_WORKER = Path(__file__).with_name("_argn_worker.py")
-BEGIN, END = "<!-- peers -->", "<!-- /peers -->"
 
 
 def run_ours(name: str, schema: Any, train: pd.DataFrame, seed: int, sdv_epochs: int
@@ -175,37 +186,12 @@ def combine(names: list[str]) -> dict[str, Any]:
 
 def publish(result: dict[str, Any], name: str) -> int:
     """Write results/<name>.{json,md} and the table between the markers of RESULTS.md."""
-    RESULTS.mkdir(exist_ok=True)
-    text = markdown(result)
-    from synthdata.io import atomic_write_json, atomic_write_text
-
-    atomic_write_json(RESULTS / f"{name}.json", result)
-    atomic_write_text(RESULTS / f"{name}.md", text)
-    results_md = ROOT / "benchmarks" / "RESULTS.md"
-    current = results_md.read_text() if results_md.is_file() else ""
-    block = f"{BEGIN}\n{text}{END}\n"
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        current = head + block + rest.split(END, 1)[1].lstrip("\n")
-    else:
-        current = block + "\n" + current
-    atomic_write_text(results_md, current)
-    print(text)
-    return 0
+    return publish_section(result, name, markdown(result), "peers")
 
 
 def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    keys = sorted({(r["table"], r["generator"]) for r in runs},
-                  key=lambda k: (k[0], GENERATORS.index(k[1])))
-    for table, gen in keys:
-        mine = [r for r in runs if r["table"] == table and r["generator"] == gen]
-        row: dict[str, Any] = {"table": table, "generator": gen, "seeds": len(mine)}
-        for f in FIGURES:
-            values = [r[f] for r in mine if r.get(f) is not None]
-            row[f] = round(statistics.median(values), 4) if values else None
-        out.append(row)
-    return out
+    return medians(runs, ("table", "generator"), FIGURES,
+                   lambda k: (k[0], GENERATORS.index(k[1])))
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -225,13 +211,9 @@ def markdown(result: dict[str, Any]) -> str:
         "| shape / trend error % | detection AUC | TSTR / TRTR | DCR share "
         "| exact copies (holdout's rate) | sampling rows/s (100k rows) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-
-    def f(v: Any, d: int = 3) -> str:
-        return "–" if v is None else f"{v:.{d}f}" if isinstance(v, float) else str(v)
-
+    f = cell
     for r in result["medians"]:
-        shape = None if r["column_shapes"] is None else 100 * (1 - r["column_shapes"])
-        trend = None if r["column_pair_trends"] is None else 100 * (1 - r["column_pair_trends"])
+        shape, trend = errors(r)
         lines.append(
             f"| {r['table']} | {r['generator']} | {r['seeds']} | {f(r['fit_s'], 1)} "
             f"| {f(r['sample_s'], 2)} | "

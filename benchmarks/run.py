@@ -385,6 +385,56 @@ def machine() -> dict[str, Any]:
             "versions": package_versions()}
 
 
+def medians(runs: list[dict[str, Any]], keys: tuple[str, ...], figures: tuple[str, ...],
+            order: Any) -> list[dict[str, Any]]:
+    """One row per distinct value of ``keys`` (sorted by ``order`` of that tuple): the number
+    of seeds and the median of each figure over them (None when no run has it)."""
+    out = []
+    for key in sorted({tuple(r[k] for k in keys) for r in runs}, key=order):
+        mine = [r for r in runs if tuple(r[k] for k in keys) == key]
+        row: dict[str, Any] = {**dict(zip(keys, key, strict=True)), "seeds": len(mine)}
+        for f in figures:
+            values = [r[f] for r in mine if r.get(f) is not None]
+            row[f] = round(statistics.median(values), 4) if values else None
+        out.append(row)
+    return out
+
+
+def cell(value: Any, digits: int = 3) -> str:
+    """A table cell: floats to ``digits`` decimals, None as a dash."""
+    if value is None:
+        return "–"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def errors(row: dict[str, Any]) -> tuple[float | None, float | None]:
+    """Shape and trend error in percent (100 * (1 - score))."""
+    return tuple(None if row.get(k) is None else 100 * (1 - row[k])  # type: ignore[return-value]
+                 for k in ("column_shapes", "column_pair_trends"))
+
+
+def publish_section(result: dict[str, Any], name: str, text: str, marker: str) -> int:
+    """Write results/<name>.{json,md} and ``text`` between the ``<!-- marker -->`` and
+    ``<!-- /marker -->`` lines of RESULTS.md (appended at the end the first time)."""
+    from synthdata.io import atomic_write_json, atomic_write_text
+
+    begin, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
+    RESULTS.mkdir(exist_ok=True)
+    atomic_write_json(RESULTS / f"{name}.json", result)
+    atomic_write_text(RESULTS / f"{name}.md", text)
+    results_md = ROOT / "benchmarks" / "RESULTS.md"
+    current = results_md.read_text() if results_md.is_file() else ""
+    block = f"{begin}\n{text}{end}\n"
+    if begin in current and end in current:
+        head, rest = current.split(begin, 1)
+        current = head + block + rest.split(end, 1)[1].lstrip("\n")
+    else:
+        current = current.rstrip("\n") + "\n\n" + block
+    atomic_write_text(results_md, current)
+    print(text)
+    return 0
+
+
 def commit() -> str:
     try:
         sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,

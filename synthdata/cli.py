@@ -62,7 +62,8 @@ FLAGS = {"out_dir": "--out", "out": "--out", "model_dir": "--model", "output": "
          "n_rows": "--rows", "format": "--format", "holdout": "--holdout", "ratio": "--ratio",
          "counts": "--counts", "where": "--where",
          "epochs": "--epochs", "batch_size": "--batch-size", "seed": "--seed",
-         "device": "--device", "params": "--schema (synthesizer.params)"}
+         "device": "--device", "params": "--schema (synthesizer.params)",
+         "epsilon": "--epsilon"}
 
 
 def _fail(exc: BaseException | str) -> NoReturn:
@@ -227,6 +228,9 @@ def run(
     fmt: FormatOpt = "parquet",
     force: ForceOpt = False,
     quiet: QuietOpt = False,
+    epsilon: Annotated[float | None, typer.Option(
+        "--epsilon", help="Fit a differentially private model with this privacy budget "
+        "(synthesizers that take epsilon; sets synthesizer.params.epsilon).")] = None,
 ) -> None:
     """Fit a synthesizer on TABLE, sample, score, and write the outputs to --out."""
     _setup_logging(quiet)
@@ -239,6 +243,7 @@ def run(
         run_pipeline, table, schema, out_dir=out, synthesizer=synthesizer, n_rows=rows,
         epochs=epochs, batch_size=batch_size, device=device, seed=seed, holdout=holdout,
         fmt=fmt, force=force, progress=not quiet,
+        params={"epsilon": epsilon} if epsilon is not None else None,
     )
     _summary(result)
     raise typer.Exit(result.exit_code)

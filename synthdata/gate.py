@@ -18,6 +18,8 @@ published anchors):
   0.64), exact copies of train rows at most 1 point above the holdout's own rate, ``mia_auc`` <=
   0.60, each trustworthy re-identification risk (singling out, linkability, inference) <= 0.10;
 - bias: no flag of severity ``block`` (a lost group, a widened or reversed outcome gap);
+- ``max_epsilon`` (off by default): the model is differentially private with
+  ``privacy.dp.epsilon`` at most this; a model that is not DP fails;
 - ``rules``: further bounds on any figure or score by its dotted path in the report.
 
 Sampled figures are tested with their sampling error: ``dcr_share``, ``exact_copy_excess`` and
@@ -183,6 +185,20 @@ def check_gate(report: Any, config: GateConfig | None = None) -> GateResult:
                 bound(check, item, getattr(config, spec.bound), spec.upper,
                       spec.what.format(key=key), required=spec.required,
                       confidence=confidence)
+
+    if config.max_epsilon is not None:
+        dp = (report.get("privacy") or {}).get("dp")
+        if not dp:
+            result.checked.append("privacy.dp.epsilon")
+            result.failures.append(GateFailure(
+                check="privacy.dp.epsilon", value=None, bound=config.max_epsilon,
+                message=f"the model is not differentially private, so no epsilon bounds its "
+                        f"privacy loss; the gate asks for epsilon at most "
+                        f"{config.max_epsilon:g}: fit a differentially private synthesizer "
+                        "(e.g. run --epsilon)"))
+        else:
+            bound("privacy.dp.epsilon", dp.get("epsilon"), config.max_epsilon, True,
+                  "the model's differential privacy epsilon", required=True)
 
     for rule in config.rules:
         value = _lookup(report, rule.path)

@@ -23,6 +23,15 @@ class Section(BaseModel):
         None, description="Why the whole section could not be scored (the gate then fails).")
 
 
+class PrivacySection(Section):
+    """The privacy section: measured leakage, plus the model's differential privacy ledger."""
+
+    dp: dict[str, Any] | None = Field(
+        None, description="The model's differential privacy guarantee: {epsilon, delta, "
+        "mechanism, accountant, spent: [{step, epsilon, delta, mechanism}]}; None when the "
+        "model is not differentially private.")
+
+
 class BiasSection(Section):
     """The bias section: figures per sensitive column (or ``a*b`` intersection) plus flags."""
 
@@ -89,7 +98,7 @@ class Report(BaseModel):
     synthdata_version: str
     run: RunInfo
     fidelity: Section
-    privacy: Section | None = None
+    privacy: PrivacySection | None = None
     bias: BiasSection | None = None
     gate: GateResult | None = Field(
         None, description="check_gate's result: passed, failures, and any --force override.")
@@ -97,6 +106,9 @@ class Report(BaseModel):
     notes: list[str] = Field(default_factory=list)
     balance: BalanceSection | None = None
     augment: AugmentSection | None = None
+    model: dict[str, Any] = Field(
+        default_factory=dict, description="What the synthesizer learnt that a reader can "
+        "check, e.g. network: [{column, parents}] of a Bayesian network.")
 
     def to_json_dict(self) -> dict[str, Any]:
         """The JSON written to ``report.json`` (sections a command does not make are left out)."""
@@ -284,6 +296,7 @@ def render_html(report: dict[str, Any]) -> str:
     parts.append(_balance_html(report.get("balance") or {}))
     parts.append(_fidelity_html(report.get("fidelity") or {}))
     parts.append(_privacy_html(report.get("privacy") or {}))
+    parts.append(_network_html((report.get("model") or {}).get("network") or []))
     parts.append(_bias_html(report.get("bias") or {}))
     if report.get("pii"):
         parts.append("<h2>Personal data columns</h2><p>These columns never reached the "
@@ -345,11 +358,81 @@ def _fidelity_html(section: dict[str, Any]) -> str:
     return "".join(out)
 
 
+def _dp_html(dp: dict[str, Any] | None) -> str:
+    """The differential privacy guarantee in plain words, with every spend of the ledger."""
+    import math
+
+    if not dp:
+        return ("<p class='muted'>Not differentially private: the figures below are measured "
+                "against known attacks, not guaranteed against any attack.</p>")
+    epsilon, delta = float(dp.get("epsilon", 0.0)), float(dp.get("delta", 0.0))
+    factor = math.exp(epsilon) if epsilon < 700 else math.inf
+    out = [f"<p><b>Differentially private</b> ({_e(dp.get('mechanism'))}; "
+           f"{_e(dp.get('accountant'))}): ε = {_e(f'{epsilon:.3g}')}, δ = "
+           f"{_e(f'{delta:.2g}')}. Any one person's row changes the probability of any output "
+           f"(the model and every synthetic row drawn from it) by at most a factor "
+           f"e^ε = {_e(f'{factor:.3g}')}" + (f", except with probability δ = "
+                                             f"{_e(f'{delta:.2g}')}" if delta else "")
+           + ", whatever attack comes next. The scores in this report read the real table "
+           "and are for the data owner; they are not covered.</p>"]
+    out.append(_table(["what read the data", "ε", "δ", "mechanism"], [
+        [_e(s.get("step")), _num(s.get("epsilon")), _e(f"{float(s.get('delta') or 0):.2g}"),
+         _e(s.get("mechanism"))] for s in dp.get("spent") or []]))
+    return "".join(out)
+
+
+def _network_html(network: list[dict[str, Any]]) -> str:
+    """The learnt network as a small layered drawing (parents above their children)."""
+    if not network:
+        return ""
+    parents = {str(n["column"]): [str(p) for p in n.get("parents") or []] for n in network}
+    depth: dict[str, int] = {}
+    for node in parents:  # listed in generation order: parents come first
+        depth[node] = 1 + max((depth.get(p, 0) for p in parents[node]), default=-1)
+    layers: dict[int, list[str]] = {}
+    for node, d in depth.items():
+        layers.setdefault(d, []).append(node)
+    box_w, box_h, gap_x, gap_y = 120, 24, 14, 46
+    width = max(len(v) for v in layers.values()) * (box_w + gap_x) + gap_x
+    height = len(layers) * (box_h + gap_y) + 10
+    at = {}
+    for d, nodes in layers.items():
+        offset = (width - len(nodes) * (box_w + gap_x) + gap_x) / 2
+        for i, node in enumerate(nodes):
+            at[node] = (offset + i * (box_w + gap_x), 8 + d * (box_h + gap_y))
+    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height}" '
+           'role="img" aria-label="network between columns">',
+           '<defs><marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" '
+           'markerHeight="7" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#888"/></marker>'
+           '</defs>']
+    for node, ps in parents.items():
+        x, y = at[node]
+        for p in ps:
+            px, py = at[p]
+            svg.append(f'<line x1="{px + box_w / 2:.0f}" y1="{py + box_h:.0f}" '
+                       f'x2="{x + box_w / 2:.0f}" y2="{y:.0f}" stroke="#888" '
+                       'marker-end="url(#arrow)"/>')
+    for node, (x, y) in at.items():
+        short = node if len(node) <= 18 else node[:17] + "…"
+        svg.append(f'<rect x="{x:.0f}" y="{y:.0f}" width="{box_w}" height="{box_h}" rx="4" '
+                   f'fill="#eef2f8" stroke="{_REAL}"><title>{_e(node)}</title></rect>'
+                   f'<text x="{x + box_w / 2:.0f}" y="{y + 16:.0f}" font-size="11" '
+                   f'text-anchor="middle">{_e(short)}</text>')
+    svg.append("</svg>")
+    return ("<h2>What the model learnt: the network between columns</h2><p>Each column is "
+            "generated from the columns with an arrow into it (its parents); columns without "
+            "parents are drawn from their own distribution.</p>"
+            + _table(["column", "parents"], [[_e(c), _e(", ".join(ps) or "none")]
+                                             for c, ps in parents.items()])
+            + f'<div class="plot">{"".join(svg)}</div>')
+
+
 def _privacy_html(section: dict[str, Any]) -> str:
     if not section:
         return ""
     figures = section.get("figures", {})
     out = ["<h2>Privacy: what does the synthetic table reveal about real people?</h2>",
+           _dp_html(section.get("dp")),
            "<p>Measured against holdout rows the synthesizer never saw: a synthetic row is a "
            "leak only when it is closer to the training rows than fresh rows of the same "
            "population are.</p>",

@@ -246,6 +246,11 @@ class GateConfig(BaseModel):
         "category or nullability (evaluate scores tables from any tool)."
     )
     block_on_bias_flags: bool = Field(True, description="Fail on bias flags of severity block.")
+    max_epsilon: float | None = Field(
+        None, gt=0, description="Largest differential privacy epsilon of the model "
+        "(privacy.dp.epsilon); a run whose model is not differentially private fails. None = "
+        "no DP required."
+    )
     rules: list[GateRule] = Field(
         default_factory=list, description="Further bounds on any figure or score of the report."
     )

@@ -27,6 +27,7 @@ from synthdata.schema import ColumnKind
 from synthdata.split import split
 from synthdata.synthesizers import backend_class, get_synthesizer, names, register
 from synthdata.synthesizers.base import Draw, Synthesizer, load_arrays, save_arrays
+from synthdata.synthesizers.registry import private_names
 
 
 # ---- a backend of our own, outside synthdata: independent marginals, numpy only -------------
@@ -119,10 +120,12 @@ def train(small_typed, schema):
     return split(small_typed, schema, seed=0)[0]
 
 
-@pytest.fixture(scope="module", params=names())
+@pytest.fixture(scope="module", params=names() + [f"{n}+epsilon" for n in private_names()])
 def fitted(request, train, schema):
-    name = request.param
-    return get_synthesizer(name, schema, seed=5, **fast(name)).fit(train)
+    """Every backend, and every one that can be differentially private also with epsilon."""
+    name, _, private = request.param.partition("+")
+    return get_synthesizer(name, schema, seed=5, **fast(name),
+                           **({"epsilon": 3.0} if private else {})).fit(train)
 
 
 def test_registry_keys_are_module_names():
@@ -182,7 +185,7 @@ def test_fit_is_reproducible_and_leaves_global_rng_alone(fitted, schema, train):
     py_before = random.getstate()
     torch_before = torch.get_rng_state().clone()
     name = fitted.name
-    again = get_synthesizer(name, schema, seed=5, **fast(name)).fit(train)
+    again = get_synthesizer(name, schema, seed=5, **fitted.params).fit(train)
     pd.testing.assert_frame_equal(again.sample(150, seed=1), fitted.sample(150, seed=1))
     assert (np.random.get_state()[1] == np_before).all()
     assert random.getstate() == py_before

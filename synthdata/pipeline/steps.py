@@ -11,6 +11,7 @@ anything is written; the report stays a typed :class:`~synthdata.report.Report` 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import secrets
 import shutil
@@ -136,6 +137,20 @@ def make_synthesizer(schema: Schema, *, name: str | None, epochs: int | None,
 
     name = name or schema.synthesizer.name
     backend = backend_class(name)
+    epsilon = (params or {}).get("epsilon")
+    if epsilon is not None and (isinstance(epsilon, bool) or not isinstance(
+            epsilon, int | float) or not math.isfinite(epsilon) or epsilon <= 0):
+        raise ParameterError(
+            f"epsilon is the privacy budget and must be a positive number (smaller is more "
+            f"private; 1.0 is strong, 10 is MOSTLY AI's default); got {epsilon!r}",
+            param="epsilon")
+    if "epsilon" in (params or {}) and "epsilon" not in backend.Params.model_fields:
+        from synthdata.synthesizers.registry import private_names
+
+        raise ParameterError(
+            f"{name} is not differentially private: it takes no epsilon. Use --synthesizer "
+            f"{' or '.join(private_names())} with --epsilon, or drop --epsilon",
+            param="epsilon")
     merged = {**schema.synthesizer.params, **(params or {})}
     reserved = [k for k in RESERVED_PARAMS if k in merged]
     if reserved:
@@ -335,7 +350,7 @@ def score(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame, schem
     from synthdata.metrics.bias import evaluate_bias
     from synthdata.metrics.fidelity import evaluate_fidelity
     from synthdata.metrics.privacy import evaluate_privacy
-    from synthdata.report import BiasSection, Section
+    from synthdata.report import BiasSection, PrivacySection, Section
 
     sections: dict[str, Any] = {}
     notes: list[str] = []
@@ -354,7 +369,8 @@ def score(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame, schem
         notes.extend(sections[name].pop("notes", []))
         if timer is not None:
             timer.lap(f"score_{name}")
-    return Scores(fidelity=Section(**sections["fidelity"]), privacy=Section(**sections["privacy"]),
+    return Scores(fidelity=Section(**sections["fidelity"]),
+                  privacy=PrivacySection(**sections["privacy"]),
                   bias=BiasSection(**sections["bias"]), notes=notes)
 
 
@@ -363,9 +379,14 @@ def report(p: Plan, *, scores: Scores | None, table: str, n_rows_input: int | No
            notes: list[str], **sections: Any) -> Any:
     """The typed report of a command (``sections``: ``pii``, ``balance``, ``augment``)."""
     from synthdata import __version__
-    from synthdata.report import Report, RunInfo, Section
+    from synthdata.report import PrivacySection, Report, RunInfo, Section
 
     model = p.model
+    privacy = scores.privacy if scores is not None else None
+    guarantee = model.privacy_guarantee() if model is not None else None
+    if guarantee is not None:
+        privacy = privacy or PrivacySection()
+        privacy.dp = guarantee
     info = RunInfo(
         command=p.command, table=table, schema_name=p.schema.name,
         synthesizer=model.name if model is not None else None,
@@ -379,8 +400,8 @@ def report(p: Plan, *, scores: Scores | None, table: str, n_rows_input: int | No
     return Report(
         synthdata_version=__version__, run=info,
         fidelity=scores.fidelity if scores is not None else Section(),
-        privacy=scores.privacy if scores is not None else None,
-        bias=scores.bias if scores is not None else None,
+        privacy=privacy, bias=scores.bias if scores is not None else None,
+        model=model.summary() if model is not None else {},
         notes=[*p.notes, *notes, *(scores.notes if scores is not None else [])], **sections)
 
 
@@ -449,6 +470,7 @@ def write_outputs(p: Plan, rep: Any, *, export: bool, stem: str, table: pd.DataF
         "schema": p.schema.model_dump(mode="json"),
         "synthesizer": p.model.name,
         "params": p.model.params_,
+        "differential_privacy": p.model.privacy_guarantee(),
         "seed": p.seed,
         "device": {"requested": p.device, "used": p.model.device_},
         "holdout_fraction": p.fraction,

@@ -216,6 +216,15 @@ class Tokenizer:
             return [code.rare_code]
         return None
 
+    def fixed_values(self, column: str, value: Any, n_rows: int) -> pd.Series:
+        """``n_rows`` copies of a condition value as the column holds it (a category's own
+        value; a rare one, whose code decodes to no value, as given)."""
+        code = next(c for c in self.codes if c.column == column)
+        texts = [category_text(v) for v in code.values]
+        text = category_text(value)
+        return pd.Series([code.values[texts.index(text)] if text in texts else value] * n_rows,
+                         dtype=object)
+
     # -- decode --
     def decode(self, tokens: np.ndarray, rng: np.random.Generator, *, n_rows: int,
                key_start: int = 0) -> pd.DataFrame:

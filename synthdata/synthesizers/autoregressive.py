@@ -41,7 +41,6 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from synthdata.schema import category_text
 from synthdata.synthesizers._tokens import Tokenizer, embedding_width
 from synthdata.synthesizers.base import (
     BaseParams,
@@ -439,11 +438,7 @@ class Autoregressive(Synthesizer):
             fixed[columns.index(column)] = codes
         rows = self._generate(n_rows, fixed, seed)
         for column, value in conditions.items():  # the rare code decodes to no value
-            code = next(c for c in self.tokenizer_.codes if c.column == column)
-            texts = [category_text(v) for v in code.values]
-            text = category_text(value)
-            rows[column] = pd.Series([code.values[texts.index(text)] if text in texts
-                                      else value] * n_rows, dtype=object)
+            rows[column] = self.tokenizer_.fixed_values(column, value, n_rows)
         return Draw(rows, n_rows)
 
     def _generate(self, n_rows: int, fixed: dict[int, list[int]], seed: int) -> pd.DataFrame:

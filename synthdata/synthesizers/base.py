@@ -6,7 +6,8 @@ A backend is one class directly under :class:`Synthesizer`, registered under its
 - ``Params``, a pydantic model of its parameters (defaults,
   bounds, descriptions; ``epochs``/``batch_size`` among them if it trains in epochs);
 - capability flags: ``uses_torch`` (gets a resolved ``device_``), ``conditional`` (has real
-  conditional generation), ``differentially_private``, ``pickled`` (its model files are
+  conditional generation), ``differentially_private`` (can fit a DP model: takes
+  ``epsilon``), ``pickled`` (its model files are
   pickles, so loading them needs ``trusted=True``);
 - and fills the hooks ``_fit(train, progress)``, ``_sample(n_rows, seed)``,
   ``_sample_where(n_rows, conditions, seed)`` (a :class:`Draw`, or None for "not
@@ -290,11 +291,24 @@ class Synthesizer:
         self.params_ = params.model_dump(mode="json")
         self._fit(train[self.schema.modelled_columns], params, progress=progress)
         self.n_train_rows_ = len(train)
-        self.categories_seen_ = {  # what sample_where can ask for
-            c: sorted({category_text(v) for v in train[c].dropna().unique()})
-            for c in self.schema.columns_of(*CONDITION_KINDS) if c in train.columns}
+        self.categories_seen_ = self._seen_categories(train)  # what sample_where can ask for
         logger.info("fitted %s on %d rows (device %s)", self.name, len(train), self.device_)
         return self
+
+    def _seen_categories(self, train: pd.DataFrame) -> dict[str, list[str]]:
+        """The categories of each condition column that ``sample_where`` accepts (saved with
+        the model; a differentially private backend returns only what it released)."""
+        return {c: sorted({category_text(v) for v in train[c].dropna().unique()})
+                for c in self.schema.columns_of(*CONDITION_KINDS) if c in train.columns}
+
+    def privacy_guarantee(self) -> dict[str, Any] | None:
+        """The fitted model's differential privacy ledger (``privacy.dp`` of report.json:
+        epsilon, delta, mechanism, accountant and every spend), or None when it is not DP."""
+        return None
+
+    def summary(self) -> dict[str, Any]:
+        """What the fitted model learnt that a reader can check (``model`` of report.json)."""
+        return {}
 
     def _check_fitted(self, method: str) -> None:
         if not hasattr(self, "n_train_rows_"):

@@ -23,6 +23,7 @@ REGISTRY: dict[str, str | type[Synthesizer]] = {
     "gaussian_copula": "synthdata.synthesizers.gaussian_copula:GaussianCopula",
     "ctgan": "synthdata.synthesizers.ctgan:CTGAN",
     "tvae": "synthdata.synthesizers.tvae:TVAE",
+    "bayesian_network": "synthdata.synthesizers.bayesian_network:BayesianNetwork",
 }
 DEFAULT = "autoregressive"  # what a schema without ``synthesizer.name`` uses
 
@@ -64,6 +65,11 @@ def backend_class(name: str) -> type[Synthesizer]:
 def conditional_names() -> list[str]:
     """Backends that generate conditionally (rather than by reject sampling)."""
     return [n for n in REGISTRY if backend_class(n).conditional]
+
+
+def private_names() -> list[str]:
+    """Backends that can fit a differentially private model (take ``epsilon``)."""
+    return [n for n in REGISTRY if "epsilon" in backend_class(n).Params.model_fields]
 
 
 def epoch_names() -> list[str]:
