@@ -191,7 +191,7 @@ def _private_model(table, epsilon=1.0, **params):
 
 
 def test_ledger_lists_every_part_that_read_the_data_and_composes_within_budget(table):
-    model = _private_model(table, epsilon=1.0, metadata_share=0.9)
+    model = _private_model(table, epsilon=1.0, metadata_share=0.9, fairness_share=0.0)
     dp = model.privacy_guarantee()
     steps = [s["step"] for s in dp["spent"]]
     # the kinds table declares no categories for colour and city, no max for amount and count

@@ -294,7 +294,6 @@ def private_tokenizer(train: Any, schema: Any, *, epsilon_categories: float,
         Part,
         Tokenizer,
         _category_part,
-        _fit_key,
         _numbers,
         _sized_bins,
     )
@@ -309,8 +308,11 @@ def private_tokenizer(train: Any, schema: Any, *, epsilon_categories: float,
         spec = schema.columns[column]
         series = train[column]
         nullable = bool(spec.nullable or spec.inferred)
-        if spec.kind == ColumnKind.id:
-            codes.append(_fit_key(column, series))
+        if spec.kind == ColumnKind.id:  # fresh keys in a fixed format: no pattern read
+            numeric = pd.api.types.is_numeric_dtype(series.dtype) and not \
+                pd.api.types.is_bool_dtype(series.dtype)
+            codes.append(ColumnCode(column, "key", [], key_prefix="synthetic-", key_width=6,
+                                    key_numeric=bool(numeric)))
             continue
         if spec.kind in CATEGORY_KINDS:
             rare: list[Any] = []
