@@ -182,7 +182,9 @@ class BayesianNetwork(Synthesizer):
             for c in self.schema.sensitive)
         eps_joint = params.fairness_share * epsilon if fair else 0.0
         ledger.delta_conversion = delta - delta_categories
-        rho = _private.rho_for(epsilon - eps_categories - eps_joint, ledger.delta_conversion)
+        # a hair under the budget, so that rounding never reports an epsilon above it
+        rho = _private.rho_for(epsilon - eps_categories - eps_joint,
+                               ledger.delta_conversion) * (1 - 1e-9)
         rho_numbers = params.metadata_share * rho if len(asked) > n_categories else 0.0
         self.tokenizer_ = _private.private_tokenizer(
             train, self.schema, epsilon_categories=eps_categories,
