@@ -5,15 +5,16 @@ machine, same run, same scorer, at several privacy budgets.
     python -m benchmarks.dp --epsilons 1 --seeds 0 --generators bayesian_network,mst
 
 Generators: ``bayesian_network`` (ours, PrivBayes-style, defaults plus ``epsilon``; also run
-once per seed without epsilon as the non-private reference) and ``mst`` (McKenna et al.'s MST
-from smartnoise-synth, run in its own venv: ``--mst-python`` points at that venv's python; it is
-never a dependency of synthdata). Both get the schema's declared bounds and categories for free
-(public facts); MST bins each number into ``--mst-bins`` equal-width bins between the declared
-bounds, as smartnoise's BinTransformer does. For every epsilon and seed: the pipeline's split
-of adult.csv (train / holdout, seeded), each generator fits on train and samples as many rows;
-the rows are scored against ``adult_test.csv``: sdmetrics quality (``quality_vs_test``, the
-figure issue 17 names) and, by :func:`benchmarks.independent.score`, quality vs train,
-detection AUC, TSTR / TRTR, DCR share. Medians over the seeds go to
+once per seed without epsilon as the non-private reference), ``mst`` (McKenna et al.'s MST from
+smartnoise-synth, run in its own venv: ``--mst-python`` points at that venv's python; never a
+dependency of synthdata) and ``mst_log`` (the same with wide numbers binned on the log1p scale,
+the public rule our tokenizer uses). All get the schema's declared bounds and categories for
+free (public facts); MST bins each number into ``--mst-bins`` equal-width bins between the
+declared bounds, as smartnoise's BinTransformer does. For every epsilon and seed: the
+pipeline's split of adult.csv (train / holdout, seeded), each generator fits on train and
+samples as many rows; the rows are scored against ``adult_test.csv``: sdmetrics quality
+(``quality_vs_test``, the figure issue 17 names) and, by :func:`benchmarks.independent.score`,
+quality vs train, detection AUC, TSTR / TRTR, DCR share. Medians over the seeds go to
 benchmarks/results/dp-<date>.{json,md} and between the ``dp`` markers of RESULTS.md.
 """
 
@@ -36,7 +37,7 @@ import pandas as pd
 from benchmarks.independent import score
 from benchmarks.run import DATA, ROOT, cell, commit, errors, machine, medians, publish_section
 
-GENERATORS = ("bayesian_network", "mst")
+GENERATORS = ("bayesian_network", "mst", "mst_log")
 FIGURES = ("fit_s", "sample_s", "epsilon_spent", "quality_vs_test", "quality",
            "column_shapes", "column_pair_trends", "detection_auc", "tstr", "trtr", "dcr_share")
 MST_WORKER = Path(__file__).with_name("_mst_worker.py")
@@ -72,13 +73,15 @@ def run_ours(schema: Any, train: pd.DataFrame, seed: int, epsilon: float | None
 
 
 def run_mst(python: str, schema: Any, train: pd.DataFrame, seed: int, epsilon: float,
-            bins: int) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """MST in its own venv: the worker fits and samples, we read its rows back."""
+            bins: int, log: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """MST in its own venv: the worker fits and samples, we read its rows back. ``log``:
+    numbers with a declared range wider than our LOG_SPAN are binned on the log1p scale."""
     from synthdata.io import read_table
+    from synthdata.synthesizers._private import LOG_SPAN
 
     columns = schema.modelled_columns
     spec = {"epsilon": epsilon, "delta": min(1e-5, 0.1 / len(train)), "seed": seed,
-            "bins": bins, "columns": {
+            "bins": bins, "log_span": LOG_SPAN if log else None, "columns": {
                 c: {"kind": schema.columns[c].kind.value, "min": schema.columns[c].min,
                     "max": schema.columns[c].max, "categories": schema.columns[c].categories,
                     "nullable": schema.columns[c].nullable} for c in columns}}
@@ -111,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(generators) - set(GENERATORS))
     if unknown:
         raise SystemExit(f"--generators: unknown {unknown}; expected some of {GENERATORS}")
-    if "mst" in generators and not Path(args.mst_python).is_file():
+    if {"mst", "mst_log"} & set(generators) and not Path(args.mst_python).is_file():
         raise SystemExit(f"--mst-python: {args.mst_python} not found; make the venv: "
                          "python3 -m venv ../peers/smartnoise && ../peers/smartnoise/bin/pip "
                          "install torch==2.13.0 smartnoise-synth pyarrow")
@@ -134,10 +137,10 @@ def main(argv: list[str] | None = None) -> int:
             plan.append(("bayesian_network", None))  # the non-private reference
         for gen, epsilon in plan:
             print(f"seed {seed} {gen} epsilon {epsilon} ...", file=sys.stderr, flush=True)
-            if gen == "mst":
+            if gen in ("mst", "mst_log"):
                 assert epsilon is not None
                 synth, info = run_mst(args.mst_python, schema, train, seed, epsilon,
-                                      args.mst_bins)
+                                      args.mst_bins, log=gen == "mst_log")
             else:
                 synth, info = run_ours(schema, train, seed, epsilon)
             figures = score(train, synth, test, schema, seed=seed)
