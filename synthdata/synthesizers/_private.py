@@ -85,12 +85,6 @@ class Ledger:
         _, dlt = self._approx()
         return dlt + (self.delta_conversion if self.rho_spent > 0 else 0.0)
 
-    def rho_budget(self) -> float:
-        """The rho left for zCDP spends, given the approximate-DP spends so far."""
-        eps, dlt = self._approx()
-        self.delta_conversion = self.delta - dlt
-        return rho_for(self.epsilon - eps, self.delta_conversion) - self.rho_spent
-
     def spend(self, step: str, *, mechanism: str, rho: float | None = None,
               epsilon: float | None = None, delta: float = 0.0) -> None:
         """Record a spend: a zCDP one by ``rho`` (``epsilon``: its pure-DP epsilon when it has
@@ -248,7 +242,7 @@ def _number(value: Any, spec: Any) -> float:
     return float(value)
 
 
-def queries(schema: Any, *, bins: int) -> list[tuple[str, str]]:
+def queries(schema: Any) -> list[tuple[str, str]]:
     """What a private tokenizer must learn from the data: (column, what) for every column
     whose categories, bounds or bins the schema does not declare."""
     from synthdata.schema import ColumnKind
@@ -298,7 +292,7 @@ def private_tokenizer(train: Any, schema: Any, *, epsilon_categories: float,
         _sized_bins,
     )
 
-    asked = queries(schema, bins=bins)
+    asked = queries(schema)
     n_category_queries = sum(1 for _, what in asked if what == "categories")
     n_number_queries = len(asked) - n_category_queries
     each_rho = rho_numbers / n_number_queries if n_number_queries else 0.0

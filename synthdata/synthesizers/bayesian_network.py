@@ -153,9 +153,8 @@ class BayesianNetwork(Synthesizer):
                                                      forced=forced, penalty=params.penalty)
         self.tables_ = [conditional_table(tokens, j, self.parents_[j], sizes,
                                           params.smoothing) for j in range(len(parts))]
-        self.network_ = self._describe()
         self.privacy_ = None
-        logger.info("network: %s", self.network_)
+        logger.info("network: %s", self._describe())
 
     def _fit_private(self, train: pd.DataFrame, params: Any, rng: np.random.Generator) -> None:
         """PrivBayes with a released joint of target and sensitive columns: private
@@ -173,7 +172,7 @@ class BayesianNetwork(Synthesizer):
                 f"synthesizer.params.delta to at most {0.1 / max(n, 1):.2g} or leave it unset",
                 param="params")
         ledger = _private.Ledger(epsilon, delta)
-        asked = _private.queries(self.schema, bins=params.quantile_bins)
+        asked = _private.queries(self.schema)
         n_categories = sum(1 for _, what in asked if what == "categories")
         eps_categories = params.metadata_share * epsilon * n_categories / max(len(asked), 1)
         delta_categories = delta / 2 if n_categories else 0.0
@@ -225,7 +224,6 @@ class BayesianNetwork(Synthesizer):
         if others:
             ledger.spend("conditional tables", rho=rho_tables, mechanism=(
                 f"Gaussian noise (sigma {sigma:.3g} rows) on {others} contingency tables"))
-        self.network_ = self._describe()
         self.privacy_ = ledger.to_json("PrivBayes (exponential-mechanism structure, Gaussian "
                                        "conditional tables)")
 
@@ -304,7 +302,7 @@ class BayesianNetwork(Synthesizer):
     # -- model files --
     def _state(self, folder: Path) -> None:
         description = {"tokenizer": self.tokenizer_.to_json(), "order": self.order_,
-                       "parents": self.parents_, "network": self.network_,
+                       "parents": self.parents_, "network": self._describe(),
                        "privacy": self.privacy_}
         (folder / DESCRIPTION).write_text(json.dumps(description, indent=1), encoding="utf-8")
         save_arrays(folder / TABLES, {f"table_{j}": t for j, t in enumerate(self.tables_)})
@@ -314,7 +312,6 @@ class BayesianNetwork(Synthesizer):
         self.tokenizer_ = Tokenizer.from_json(description["tokenizer"])
         self.order_ = [int(j) for j in description["order"]]
         self.parents_ = [[int(p) for p in ps] for ps in description["parents"]]
-        self.network_ = description["network"]
         self.privacy_ = description.get("privacy")
         arrays = load_arrays(folder / TABLES)
         self.tables_ = [arrays[f"table_{j}"] for j in range(len(self.parents_))]
