@@ -4,8 +4,9 @@ machine, same run, same scorer, at several privacy budgets.
     python -m benchmarks.dp                                   # eps 0.5, 1, 4, 10; 3 seeds
     python -m benchmarks.dp --epsilons 1 --seeds 0 --generators bayesian_network,mst
 
-Generators: ``bayesian_network`` (ours, PrivBayes-style, defaults plus ``epsilon``; also run
-once per seed without epsilon as the non-private reference), ``mst`` (McKenna et al.'s MST from
+Generators: ``bayesian_network`` (ours, PrivBayes-style) and ``autoregressive`` (ours, DP-SGD),
+defaults plus ``epsilon``, each also run once per seed without epsilon as the non-private
+reference; ``mst`` (McKenna et al.'s MST from
 smartnoise-synth, run in its own venv: ``--mst-python`` points at that venv's python; never a
 dependency of synthdata) and ``mst_log`` (the same with wide numbers binned on the log1p scale,
 the public rule our tokenizer uses). All get the schema's declared bounds and categories for
@@ -37,7 +38,8 @@ import pandas as pd
 from benchmarks.independent import score
 from benchmarks.run import DATA, ROOT, cell, commit, errors, machine, medians, publish_section
 
-GENERATORS = ("bayesian_network", "mst", "mst_log")
+GENERATORS = ("bayesian_network", "autoregressive", "mst", "mst_log")
+OURS = ("bayesian_network", "autoregressive")
 FIGURES = ("fit_s", "sample_s", "epsilon_spent", "quality_vs_test", "quality",
            "column_shapes", "column_pair_trends", "detection_auc", "tstr", "trtr", "dcr_share")
 MST_WORKER = Path(__file__).with_name("_mst_worker.py")
@@ -55,12 +57,10 @@ def quality_vs(real: pd.DataFrame, synth: pd.DataFrame, schema: Any) -> float:
     return round(float(report.get_score()), 4)
 
 
-def run_ours(schema: Any, train: pd.DataFrame, seed: int, epsilon: float | None
+def run_ours(name: str, schema: Any, train: pd.DataFrame, seed: int, epsilon: float | None
              ) -> tuple[pd.DataFrame, dict[str, Any]]:
     from synthdata.synthesizers import get_synthesizer
-    from synthdata.synthesizers.registry import private_names
 
-    name = private_names()[0]
     params = {"epsilon": epsilon} if epsilon is not None else {}
     start = time.perf_counter()
     model = get_synthesizer(name, schema, seed=seed, **params).fit(train)
@@ -133,8 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     for seed in seeds:
         train, _ = split(full, schema, seed=seed)
         plan = [(g, e) for e in epsilons for g in generators]
-        if "bayesian_network" in generators:
-            plan.append(("bayesian_network", None))  # the non-private reference
+        plan += [(g, None) for g in OURS if g in generators]  # the non-private references
         for gen, epsilon in plan:
             print(f"seed {seed} {gen} epsilon {epsilon} ...", file=sys.stderr, flush=True)
             if gen in ("mst", "mst_log"):
@@ -142,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                 synth, info = run_mst(args.mst_python, schema, train, seed, epsilon,
                                       args.mst_bins, log=gen == "mst_log")
             else:
-                synth, info = run_ours(schema, train, seed, epsilon)
+                synth, info = run_ours(gen, schema, train, seed, epsilon)
             figures = score(train, synth, test, schema, seed=seed)
             runs.append({"seed": seed, "generator": gen, "epsilon": epsilon, **info,
                          "quality_vs_test": quality_vs(test, synth, schema),

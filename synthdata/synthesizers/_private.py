@@ -30,6 +30,13 @@ BOUND_GRID = np.concatenate([-(10.0 ** np.arange(15, -6.25, -0.25)), [0.0],
                              10.0 ** np.arange(-6, 15.25, 0.25)])  # public candidate bounds
 KNOT_CELLS = 256  # grid cells of the private histogram a number's quantile bins come from
 LOG_SPAN = 1000.0  # a number whose bounds span more than this is binned on a log scale
+# Renyi orders of the RDP accountant (Opacus' defaults and a few larger ones)
+ORDERS = tuple([1 + x / 10.0 for x in range(1, 100)] + list(range(12, 64))
+               + [80, 96, 128, 256, 512])
+OPACUS_INSTALL = "pip install 'synthdata[dp]'  (or: pip install opacus)"
+NEIGHBOURS_REPLACE = "one row replaced (n public)"
+NEIGHBOURS_ADD_REMOVE = ("one row added or removed (DP-SGD, Opacus' analysis); the other "
+                         "mechanisms are calibrated for a replaced row, which covers it")
 
 
 def rho_for(epsilon: float, delta: float) -> float:
@@ -63,19 +70,30 @@ class Ledger:
     delta: float = 0.0
     spent: list[dict[str, Any]] = field(default_factory=list)
     delta_conversion: float = 0.0  # the delta at which the zCDP part is converted
+    rdp: np.ndarray | None = None  # summed RDP curves of DP-SGD spends, at ORDERS
+    neighbours: str = NEIGHBOURS_REPLACE
 
     @property
     def rho_spent(self) -> float:
         return float(sum(s["rho"] for s in self.spent if s.get("rho") is not None))
 
     def _approx(self) -> tuple[float, float]:
-        eps = sum(s["epsilon"] for s in self.spent if s.get("rho") is None)
-        dlt = sum(s["delta"] for s in self.spent if s.get("rho") is None)
-        return float(eps), float(dlt)
+        basic = [s for s in self.spent if s.get("rho") is None and not s.get("rdp")]
+        return float(sum(s["epsilon"] for s in basic)), float(sum(s["delta"] for s in basic))
 
     @property
     def epsilon_spent(self) -> float:
+        return self.epsilon_with(None)
+
+    def epsilon_with(self, curve: np.ndarray | None) -> float:
+        """The total epsilon, with the RDP ``curve`` (at ORDERS) of a further spend when
+        given: with RDP spends, the zCDP rho enters as the RDP curve rho * alpha and everything
+        is converted once (Opacus' conversion, Balle et al. 2020)."""
         eps, _ = self._approx()
+        curves = [c for c in (self.rdp, curve) if c is not None]
+        if curves:
+            total = np.sum(curves, axis=0) + self.rho_spent * np.asarray(ORDERS)
+            return eps + rdp_epsilon(total, self.delta_conversion)
         if self.rho_spent <= 0:
             return eps
         return eps + epsilon_for(self.rho_spent, self.delta_conversion)
@@ -83,14 +101,22 @@ class Ledger:
     @property
     def delta_spent(self) -> float:
         _, dlt = self._approx()
-        return dlt + (self.delta_conversion if self.rho_spent > 0 else 0.0)
+        converted = self.rho_spent > 0 or self.rdp is not None
+        return dlt + (self.delta_conversion if converted else 0.0)
 
     def spend(self, step: str, *, mechanism: str, rho: float | None = None,
-              epsilon: float | None = None, delta: float = 0.0) -> None:
+              epsilon: float | None = None, delta: float = 0.0,
+              rdp: np.ndarray | None = None) -> None:
         """Record a spend: a zCDP one by ``rho`` (``epsilon``: its pure-DP epsilon when it has
-        one), an approximate-DP one by (``epsilon``, ``delta``). Refuses to go over the
-        budget (a bug, never a user error)."""
-        if rho is None:
+        one), an RDP one by its curve ``rdp`` at ORDERS (DP-SGD), an approximate-DP one by
+        (``epsilon``, ``delta``). Refuses to go over the budget (a bug, never a user error)."""
+        before = self.rdp
+        if rdp is not None:
+            curve = np.asarray(rdp, dtype="float64")
+            entry = {"step": step, "epsilon": rdp_epsilon(curve, self.delta_conversion),
+                     "delta": 0.0, "rho": None, "rdp": True, "mechanism": mechanism}
+            self.rdp = curve if before is None else before + curve
+        elif rho is None:
             if epsilon is None or epsilon <= 0 or delta < 0:
                 raise ValueError(f"an approximate-DP spend needs epsilon > 0: {step}")
             entry = {"step": step, "epsilon": float(epsilon), "delta": float(delta),
@@ -105,18 +131,93 @@ class Ledger:
         if self.epsilon_spent > self.epsilon * (1 + 1e-9) or \
                 self.delta_spent > self.delta * (1 + 1e-9) + 1e-15:
             self.spent.pop()
+            self.rdp = before
             raise ValueError(f"spending on {step} goes over the budget ({self.epsilon}, "
                              f"{self.delta})")
 
     def to_json(self, mechanism: str) -> dict[str, Any]:
+        if self.rdp is None:
+            accountant = ("zCDP (Bun & Steinke 2016): rhos added, converted once to "
+                          "(epsilon, delta); thresholded category lists added by basic "
+                          "composition")
+        else:
+            accountant = ("RDP (Opacus' accountant of the Poisson-sampled Gaussian mechanism, "
+                          "Mironov et al. 2019), with the zCDP spends as the RDP curve rho * "
+                          "alpha: curves added, converted once to (epsilon, delta) (Balle et "
+                          "al. 2020); thresholded category lists added by basic composition")
         return {"epsilon": self.epsilon_spent, "delta": self.delta_spent,
                 "budget": {"epsilon": self.epsilon, "delta": self.delta},
-                "mechanism": mechanism,
-                "accountant": "zCDP (Bun & Steinke 2016): rhos added, converted once to "
-                              "(epsilon, delta); thresholded category lists added by basic "
-                              "composition",
+                "mechanism": mechanism, "accountant": accountant,
                 "rho": self.rho_spent, "delta_conversion": self.delta_conversion,
-                "neighbours": "one row replaced (n public)", "spent": list(self.spent)}
+                "neighbours": self.neighbours,
+                "spent": [{k: v for k, v in s.items() if k != "rdp"} for s in self.spent]}
+
+
+def require_opacus() -> Any:
+    """Opacus (the optional extra ``dp``), or an ImportError that says how to install it."""
+    try:
+        import opacus  # noqa: F401
+        from opacus.accountants.analysis import rdp
+    except ImportError as exc:
+        raise ImportError(f"DP-SGD needs Opacus, which is not installed: {OPACUS_INSTALL}"
+                          ) from exc
+    return rdp
+
+
+def sgd_rdp(sample_rate: float, noise_multiplier: float, steps: int) -> np.ndarray:
+    """The RDP curve (at ORDERS) of ``steps`` Poisson-sampled Gaussian steps (Opacus)."""
+    if steps <= 0:
+        return np.zeros(len(ORDERS))
+    rdp = require_opacus()
+    return np.asarray(rdp.compute_rdp(q=float(sample_rate),
+                                      noise_multiplier=float(noise_multiplier),
+                                      steps=int(steps), orders=list(ORDERS)), dtype="float64")
+
+
+def rdp_epsilon(curve: np.ndarray, delta: float) -> float:
+    """(epsilon, delta)-DP of an RDP curve at ORDERS (Opacus' conversion)."""
+    import warnings
+
+    rdp = require_opacus()
+    with warnings.catch_warnings():  # "optimal order is the largest alpha": a loose bound
+        warnings.simplefilter("ignore")
+        eps, _ = rdp.get_privacy_spent(orders=list(ORDERS), rdp=list(curve), delta=delta)
+    return float(eps)
+
+
+def sgd_noise(ledger: Ledger, sample_rate: float, steps: int) -> float | None:
+    """The smallest noise multiplier (to 0.1 %) with which ``steps`` DP-SGD steps fit the
+    ledger's budget beside what it has spent; None when even sigma = 1000 does not."""
+    def fits(sigma: float) -> bool:
+        return ledger.epsilon_with(sgd_rdp(sample_rate, sigma, steps)) <= ledger.epsilon
+
+    low, high = 0.05, 1000.0
+    if not fits(high):
+        return None
+    if fits(low):
+        return low
+    while high / low > 1.001:
+        mid = math.sqrt(low * high)
+        low, high = (low, mid) if fits(mid) else (mid, high)
+    return high
+
+
+def check_delta(delta: float | None, n: int) -> float:
+    """The DP delta for ``n`` rows: ``delta``, or min(1e-5, 0.1 / n) when None.
+
+    Raises:
+        ParameterError: delta is not below 1 / n.
+    """
+    from synthdata.errors import ParameterError
+
+    delta = float(delta) if delta is not None else min(1e-5, 0.1 / max(n, 1))
+    if delta >= 1.0 / max(n, 1):
+        raise ParameterError(
+            f"delta must be below 1 / rows = {1.0 / max(n, 1):.3g} (a delta that large "
+            f"lets the model publish a whole row); got {delta:g}. Set "
+            f"synthesizer.params.delta to at most {0.1 / max(n, 1):.2g} or leave it unset",
+            param="params")
+    return delta
 
 
 def gaussian(counts: np.ndarray, rho: float, rng: np.random.Generator,

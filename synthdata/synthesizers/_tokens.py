@@ -155,6 +155,12 @@ class Tokenizer:
     def token_columns(self) -> list[str]:
         return [c.column for c in self.codes if c.parts]
 
+    def released_categories(self) -> dict[str, list[str]]:
+        """The categories each category column can generate (of a private tokenizer: only
+        what it released), as ``sample_where`` accepts them."""
+        return {code.column: sorted(category_text(v) for v in code.values)
+                for code in self.codes if code.method == "category"}
+
     def to_json(self) -> dict[str, Any]:
         return {"k": self.k, "codes": [c.to_json() for c in self.codes]}
 

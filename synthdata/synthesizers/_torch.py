@@ -154,3 +154,108 @@ def evaluate(model: torch.nn.Module, loss: Callable[[torch.Tensor, torch.Generat
             batch = data[start:start + batch_size]
             total += float(loss(batch, gen)) * len(batch)
     return total / max(len(data), 1)
+
+
+@dataclass
+class PrivateHistory:
+    """What DP-SGD training did. No loss values: they read the data without noise."""
+
+    steps: int = 0
+    planned_steps: int = 0
+    sample_rate: float = 0.0
+    noise_multiplier: float = 0.0
+    max_grad_norm: float = 0.0
+    stopped: str = "budget spent"
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"dp_sgd": True, "steps": self.steps, "planned_steps": self.planned_steps,
+                "sample_rate": self.sample_rate, "noise_multiplier": self.noise_multiplier,
+                "max_grad_norm": self.max_grad_norm, "stopped": self.stopped,
+                "seconds": round(self.seconds, 3)}
+
+
+def train_private(model: torch.nn.Module,
+                  ranks: Callable[[torch.Tensor, torch.Generator], torch.Tensor],
+                  data: torch.Tensor, *, sample_rate: float, steps: int,
+                  noise_multiplier: float, max_grad_norm: float, lr: float,
+                  weight_decay: float, max_seconds: float | None, gen: torch.Generator,
+                  progress: bool = False, name: str = "") -> PrivateHistory:
+    """DP-SGD (Abadi et al. 2016) on ``model(tokens, part_rank)``, a row's loss.
+
+    Each step takes every row with probability ``sample_rate`` (Poisson sampling, as
+    Opacus' accountant assumes), clips each row's gradient to ``max_grad_norm`` (the norms
+    from ``model.row_grad_norms`` when it has one, then one backward of the reweighted loss;
+    else per-row gradients by ``torch.func``'s vmap of grad, in chunks that bound memory),
+    adds Gaussian noise of
+    standard deviation ``noise_multiplier * max_grad_norm`` to their sum and divides by the
+    expected batch size; AdamW steps on that. ``steps`` steps (or fewer when ``max_seconds``
+    runs out: the ledger counts the steps taken); the last weights are kept, with no
+    validation split, best-epoch choice or loss recorded. Dropout is off (``eval`` mode).
+    """
+    params = dict(model.named_parameters())
+    buffers = dict(model.named_buffers())
+
+    def row_loss(weights: dict[str, torch.Tensor], tokens: torch.Tensor,
+                 rank: torch.Tensor) -> torch.Tensor:
+        return torch.func.functional_call(model, (weights, buffers),
+                                          (tokens.unsqueeze(0), rank.unsqueeze(0)))
+
+    per_row = torch.func.vmap(torch.func.grad(row_loss), in_dims=(None, 0, 0))
+    ghost = getattr(model, "row_grad_norms", None)
+
+    def clipped_sum(batch: torch.Tensor, rank: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The sum of the rows' gradients, each clipped to ``max_grad_norm``."""
+        if ghost is not None:  # norms first, then one backward of the reweighted loss
+            losses, norms = ghost(batch, rank)
+            factor = (max_grad_norm / (norms.detach() + 1e-6)).clamp(max=1.0)
+            grads = torch.autograd.grad((factor * losses).sum(), list(params.values()))
+            return dict(zip(params, grads, strict=True))
+        grads = per_row({k: p.detach() for k, p in params.items()}, batch, rank)
+        norms = torch.sqrt(sum(g.reshape(len(batch), -1).pow(2).sum(1)
+                               for g in grads.values()))
+        factor = (max_grad_norm / (norms + 1e-6)).clamp(max=1.0)
+        return {k: torch.tensordot(factor, g, dims=1) for k, g in grads.items()}
+    optimizer = torch.optim.AdamW(params.values(), lr=lr, weight_decay=weight_decay)
+    n = len(data)
+    expected = max(sample_rate * n, 1.0)
+    size = sum(p.numel() for p in params.values())
+    # per-row gradients <= 128 MiB; the ghost norms need only activations
+    chunk = 4096 if ghost is not None else int(max(8, min(1024, 2 ** 25 // max(size, 1))))
+    std = noise_multiplier * max_grad_norm
+    history = PrivateHistory(planned_steps=steps, sample_rate=sample_rate,
+                             noise_multiplier=noise_multiplier, max_grad_norm=max_grad_norm)
+    started = time.perf_counter()
+    model.eval()
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=steps, desc=f"{name} DP-SGD steps", unit="step")
+    try:
+        for _ in range(steps):
+            take = torch.rand(n, generator=gen, device=gen.device) < sample_rate
+            index = take.nonzero().squeeze(1).to(data.device)
+            total = {k: torch.zeros_like(p) for k, p in params.items()}
+            for start in range(0, len(index), chunk):
+                batch = data[index[start:start + chunk]]
+                for k, g in clipped_sum(batch, ranks(batch, gen)).items():
+                    total[k] += g
+            for k, p in params.items():
+                noise = torch.randn(p.shape, generator=gen, device=gen.device).to(p.device)
+                p.grad = (total[k] + std * noise) / expected
+            optimizer.step()
+            history.steps += 1
+            if bar is not None:
+                bar.update(1)
+            if max_seconds is not None and time.perf_counter() - started >= max_seconds:
+                history.stopped = "time budget"
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+    history.seconds = time.perf_counter() - started
+    logger.info("%s: DP-SGD %d of %d steps (%s), sigma %.3g, q %.3g, %.1f s", name,
+                history.steps, steps, history.stopped, noise_multiplier, sample_rate,
+                history.seconds)
+    return history

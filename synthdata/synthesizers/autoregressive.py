@@ -27,6 +27,16 @@ Training: a validation split carved out of the training rows, AdamW, the learnin
 rate halved on a plateau, early stopping with the best weights kept, a time budget. Fit and
 sample are seeded (torch's global generator is forked for fitting, sampling draws from its
 own generators). Model files are arrays (``.npz``) and JSON: nothing is unpickled on load.
+
+**Differential privacy** (``epsilon`` set; needs the ``dp`` extra, Opacus): the tokenizer is
+the private one of ``_private.py`` (declared categories and bounds are public; the rest are
+thresholded Laplace category lists and Laplace histograms, ``metadata_share`` of epsilon; no
+folding by counts), then DP-SGD (``_torch.train_private``: Poisson sampling, per-row
+gradients clipped to ``max_grad_norm``, Gaussian noise) for a planned number of epochs whose
+noise multiplier is the smallest that fits the budget beside the tokenizer's spends, by
+Opacus' RDP accountant. No validation split, early stopping, best-epoch choice or
+calibration (they read the data without noise); biases start at zero. Every spend is in one
+ledger (``privacy_guarantee()``).
 """
 
 from __future__ import annotations
@@ -39,8 +49,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from synthdata.errors import ParameterError
 from synthdata.synthesizers._tokens import Tokenizer, embedding_width
 from synthdata.synthesizers.base import (
     BaseParams,
@@ -60,14 +71,20 @@ CALIBRATION_STEPS = 50
 SAMPLE_CHUNK = 32_768  # rows generated per pass; chunk i draws from seed (seed, i)
 
 
+DP_EPOCHS = 30  # planned epochs of DP-SGD by default
+
+
 class AutoregressiveParams(BaseParams):
-    epochs: int = Field(100, ge=1, description="Most training epochs (early stopping usually "
-                        "ends training sooner).")
+    epochs: int | None = Field(
+        None, ge=1, description="Most training epochs; None = 100 (early stopping usually ends "
+        "training sooner), or 30 with epsilon (DP-SGD trains all the epochs its noise is "
+        "calibrated to).")
     batch_size: int | None = Field(
         None, ge=2, description="Rows per training batch; None scales it to the table "
-        "(32 to 512).")
+        "(32 to 512; with epsilon the expected Poisson batch, 64 to 1024).")
     learning_rate: float | None = Field(
-        None, gt=0, description="AdamW learning rate; None scales it with the batch size.")
+        None, gt=0, description="AdamW learning rate; None scales it with the batch size "
+        "(3e-3 with epsilon).")
     weight_decay: float = Field(1e-4, ge=0, description="AdamW weight decay.")
     hidden: int | None = Field(
         None, ge=1, description="Hidden width of each sub-column's head; None scales it to the "
@@ -107,6 +124,32 @@ class AutoregressiveParams(BaseParams):
                                "typical rows, above 1: more varied).")
     top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling: draw only from the "
                          "most likely codes holding this share of probability.")
+    epsilon: float | None = Field(
+        None, gt=0, description="Differential privacy budget (DP-SGD through Opacus; needs "
+        "the 'dp' extra): None = not private. Any one person's row changes the probability of "
+        "any output by at most e^epsilon.")
+    delta: float | None = Field(
+        None, gt=0, lt=1, description="DP delta (RDP conversion, and half of it for category "
+        "lists the schema does not declare); None = min(1e-5, 0.1 / rows). Must be below "
+        "1 / rows.")
+    metadata_share: float = Field(
+        0.1, gt=0, lt=1, description="With epsilon: share of the budget for what the schema "
+        "does not declare (category lists, bounds, bins); unused when it declares all.")
+    max_grad_norm: float = Field(
+        1.0, gt=0, description="With epsilon: each row's gradient is clipped to this L2 norm "
+        "(DP-SGD's sensitivity).")
+
+    @model_validator(mode="after")
+    def _opacus_installed(self) -> AutoregressiveParams:
+        import importlib.util
+
+        if self.epsilon is not None and importlib.util.find_spec("opacus") is None:
+            from synthdata.synthesizers._private import OPACUS_INSTALL
+
+            raise ValueError(
+                "epsilon trains the autoregressive model with DP-SGD, which needs Opacus; it "
+                f"is not installed. Install it: {OPACUS_INSTALL}")
+        return self
 
 
 def _net_class() -> Any:
@@ -202,6 +245,9 @@ def _net_class() -> Any:
                 logits.reshape(n_parts * rows, vocab), tokens.t().reshape(-1),
                 reduction="sum") / rows
 
+        def forward(self, tokens: torch.Tensor, part_rank: torch.Tensor) -> torch.Tensor:
+            return self.loss(tokens, part_rank)
+
         def step_logits(self, x: torch.Tensor, j: int, seen: torch.Tensor,
                         visible: list[int]) -> torch.Tensor:
             """Logits of sub-column ``j`` from the embeddings in ``x`` of the sub-columns
@@ -243,19 +289,57 @@ def _net_class() -> Any:
             register_masks(self, sizes, allowed)
 
         def loss(self, tokens: torch.Tensor, part_rank: torch.Tensor) -> torch.Tensor:
+            return self._pass(tokens, part_rank)[0].sum() / len(tokens)
+
+        def _pass(self, tokens: torch.Tensor, part_rank: torch.Tensor
+                  ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+            """Cross-entropies (sub-columns x rows) and the intermediate tensors that
+            :meth:`row_grad_norms` reads: the embeddings c, the first pre-activation a, each
+            residual layer's input and pre-activation, the last hidden layer and the logits."""
             c = torch.stack([e(tokens[:, j]) for j, e in enumerate(self.embeddings)], dim=1)
+            kept = [c]
             c = torch.nn.functional.dropout(c, self.dropout, self.training)
-            perm = part_rank.argsort(dim=1).unsqueeze(-1).expand(-1, -1, c.shape[2])
+            order = part_rank.argsort(dim=1)
+            perm = order.unsqueeze(-1).expand(-1, -1, c.shape[2])
+            back = order.argsort(dim=1).unsqueeze(-1).expand(-1, -1, c.shape[2])
             ordered = torch.gather(c, 1, perm)
             ordered = ordered.cumsum(dim=1) - ordered  # what comes strictly before
-            context = torch.empty_like(c).scatter_(1, perm, ordered).transpose(0, 1)
-            h = residual(torch.relu(context + self.b1), self.wh, self.bh)
+            a = torch.gather(ordered, 1, back).transpose(0, 1) + self.b1
+            h = torch.relu(a)
+            kept.append(a)
+            for w, b in zip(self.wh, self.bh, strict=True):
+                z = torch.baddbmm(b, h, w)
+                kept += [h, z]
+                h = h + torch.relu(z)
             logits = torch.baddbmm(self.b2, h, self.w2)
+            kept += [h, logits]
             logits = logits.masked_fill(self.pad.unsqueeze(1), -1e9)
             n_parts, rows, vocab = logits.shape
             return torch.nn.functional.cross_entropy(
                 logits.reshape(n_parts * rows, vocab), tokens.t().reshape(-1),
-                reduction="sum") / rows
+                reduction="none").reshape(n_parts, rows), kept
+
+        def row_grad_norms(self, tokens: torch.Tensor, part_rank: torch.Tensor
+                           ) -> tuple[torch.Tensor, torch.Tensor]:
+            """Each row's loss and the L2 norm of its gradient over all weights, without
+            forming per-row gradients (DP-SGD's clipping; the "ghost norm" of Goodfellow
+            2015 and Li et al. 2022): a row's gradient of a weight matrix is the outer
+            product of the layer's input and the gradient at its output, so its squared norm
+            is the product of theirs; an embedding table gets one row per row."""
+            ce, kept = self._pass(tokens, part_rank)
+            losses = ce.sum(0)
+            c, a, *layers, h, logits = kept
+            outputs = [c, a, *layers[1::2], logits]
+            grads = torch.autograd.grad(losses.sum(), outputs, retain_graph=True)
+            dc, da, *dz, dlogits = grads
+            square = dc.pow(2).sum((1, 2)) + da.pow(2).sum((0, 2))
+            for x, g in zip(layers[0::2] + [h], dz + [dlogits], strict=True):
+                g2 = g.pow(2).sum(2)
+                square = square + (x.pow(2).sum(2) * g2).sum(0) + g2.sum(0)
+            return losses, square.sqrt()
+
+        def forward(self, tokens: torch.Tensor, part_rank: torch.Tensor) -> torch.Tensor:
+            return self.loss(tokens, part_rank)
 
         def new_context(self, rows: int) -> torch.Tensor:
             return torch.zeros(rows, self.b1.shape[2], device=self.b1.device)
@@ -278,6 +362,7 @@ class Autoregressive(Synthesizer):
     Params = AutoregressiveParams
     uses_torch = True
     conditional = True
+    differentially_private = True  # with epsilon set
     conditional_method = "fixed condition columns, the rest generated in one pass"
 
     # -- fit --
@@ -287,6 +372,10 @@ class Autoregressive(Synthesizer):
         from synthdata.synthesizers import _torch
 
         rng = np.random.default_rng(self.seed)
+        self.privacy_: dict[str, Any] | None = None
+        if params.epsilon is not None:
+            self._fit_private(train, params, rng, progress=progress)
+            return
         self.tokenizer_ = Tokenizer.fit(train, self.schema, protect=params.value_protection,
                                         bins=params.quantile_bins, fine=params.bin_positions,
                                         rng=rng)
@@ -322,12 +411,94 @@ class Autoregressive(Synthesizer):
             history = _torch.train(
                 self.net_, self._loss_fn(params.fixed_order_share), data, val,
                 batch_size=batch_size, lr=lr, weight_decay=params.weight_decay,
-                epochs=params.epochs, patience=params.patience,
+                epochs=params.epochs or 100, patience=params.patience,
                 max_seconds=params.max_training_seconds, gen=gen, progress=progress,
                 name=self.name)
             self.training_.update(history.to_json())
             if params.calibrate:
                 self.training_["calibration"] = self._calibrate(tokens, self.seed)
+
+    def _fit_private(self, train: pd.DataFrame, params: Any, rng: np.random.Generator, *,
+                     progress: bool) -> None:
+        """The private tokenizer, then DP-SGD; every spend in one ledger (``privacy_``)."""
+        import torch
+
+        from synthdata.synthesizers import _private, _torch
+
+        n = len(train)
+        epsilon = float(params.epsilon)
+        delta = _private.check_delta(params.delta, n)
+        ledger = _private.Ledger(epsilon, delta, neighbours=_private.NEIGHBOURS_ADD_REMOVE)
+        asked = _private.queries(self.schema)
+        n_categories = sum(1 for _, what in asked if what == "categories")
+        eps_metadata = params.metadata_share * epsilon if asked else 0.0
+        eps_categories = eps_metadata * n_categories / max(len(asked), 1)
+        delta_categories = delta / 2 if n_categories else 0.0
+        ledger.delta_conversion = delta - delta_categories
+        rho_numbers = _private.rho_for(eps_metadata - eps_categories, ledger.delta_conversion) \
+            if len(asked) > n_categories else 0.0
+        batch_size = params.batch_size or int(min(1024, max(64, 2 ** round(math.log2(
+            max(n, 1) / 32)))))
+        sample_rate = min(1.0, batch_size / max(n, 1))
+        epochs = params.epochs or DP_EPOCHS
+        steps = max(1, math.ceil(epochs / sample_rate))
+        planned = _private.Ledger(epsilon, delta, delta_conversion=ledger.delta_conversion)
+        if eps_categories > 0:
+            planned.spend("categories", epsilon=eps_categories, delta=delta_categories,
+                          mechanism="planned")
+        if rho_numbers > 0:
+            planned.spend("numbers", rho=rho_numbers, mechanism="planned")
+        if _private.sgd_noise(planned, sample_rate, steps) is None:  # before reading data
+            raise ParameterError(
+                f"epsilon {epsilon:g} leaves too little budget for {steps} DP-SGD steps "
+                f"(sample rate {sample_rate:.3g}) beside the tokenizer's spends; raise epsilon, "
+                "lower epochs, or declare categories and bounds in the schema", param="params")
+        self.tokenizer_ = _private.private_tokenizer(
+            train, self.schema, epsilon_categories=eps_categories,
+            delta_categories=delta_categories, rho_numbers=rho_numbers,
+            bins=params.quantile_bins, fine=params.bin_positions, rng=rng, ledger=ledger)
+        tokens = self.tokenizer_.encode(train, rng)
+        hidden = params.hidden or 64
+        depth = params.depth or (1 if params.architecture == "concat" else 2)
+        lr = params.learning_rate or 3e-3
+        self.training_ = {"batch_size": batch_size, "learning_rate": lr, "hidden": hidden,
+                          "depth": depth, "architecture": params.architecture,
+                          "validation_rows": 0, "epochs": epochs,
+                          "calibration": "none (differential privacy)"}
+        if not self.tokenizer_.parts:
+            self.net_ = None
+            self.privacy_ = ledger.to_json("private tokenizer only (nothing to train)")
+            return
+        sigma = _private.sgd_noise(ledger, sample_rate, steps)  # spent <= planned: fits
+        assert sigma is not None
+        device = self.device_
+        with _torch.forked_seed(self.seed, device):
+            self.net_ = self._build(hidden, 0.0, depth, params.architecture).to(device)
+            data = torch.as_tensor(tokens, device=device)
+            gen = _torch.generator(self.seed, device)
+            history = _torch.train_private(
+                self.net_, self._ranks(params.fixed_order_share), data,
+                sample_rate=sample_rate, steps=steps, noise_multiplier=sigma,
+                max_grad_norm=params.max_grad_norm, lr=lr, weight_decay=params.weight_decay,
+                max_seconds=params.max_training_seconds, gen=gen, progress=progress,
+                name=self.name)
+        self.net_.eval()
+        self.training_.update(history.to_json())
+        ledger.spend("training (DP-SGD)", rdp=_private.sgd_rdp(sample_rate, sigma,
+                                                               history.steps),
+                     mechanism=f"DP-SGD: {history.steps} steps, Poisson sampling rate "
+                     f"{sample_rate:.4g}, per-row gradients clipped to "
+                     f"{params.max_grad_norm:g}, Gaussian noise multiplier {sigma:.4g}")
+        self.privacy_ = ledger.to_json("DP-SGD (Opacus' RDP accountant) with a private "
+                                       "tokenizer")
+
+    def _seen_categories(self, train: pd.DataFrame) -> dict[str, list[str]]:
+        if self.privacy_ is None:
+            return super()._seen_categories(train)
+        return self.tokenizer_.released_categories()
+
+    def privacy_guarantee(self) -> dict[str, Any] | None:
+        return self.privacy_
 
     def _calibrate(self, tokens: np.ndarray, seed: int) -> dict[str, Any]:
         """Shift each sub-column's logits so that rows sampled in the schema's order have the
@@ -395,6 +566,17 @@ class Autoregressive(Synthesizer):
     def _loss_fn(self, fixed_share: float) -> Any:
         """The training loss: every row in its own random column order (a ``fixed_share`` of
         rows in the schema's order)."""
+        ranks = self._ranks(fixed_share)
+        net = self.net_
+
+        def loss(batch: Any, gen: Any) -> Any:
+            return net.loss(batch, ranks(batch, gen))
+
+        return loss
+
+    def _ranks(self, fixed_share: float) -> Any:
+        """Each row's sub-column ranks (lower = earlier): a random column order per row, the
+        schema's for a ``fixed_share`` of rows."""
         import torch
 
         part_column = torch.as_tensor(self.tokenizer_.part_column)
@@ -407,7 +589,7 @@ class Autoregressive(Synthesizer):
         device = next(net.parameters()).device
         part_column, within = part_column.to(device), within.to(device)
 
-        def loss(batch: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        def ranks(batch: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
             rows = len(batch)
             keys = torch.rand(rows, n_columns, generator=gen, device=gen.device).to(device)
             if fixed_share > 0:
@@ -416,9 +598,9 @@ class Autoregressive(Synthesizer):
                 keys = torch.where(fixed, torch.arange(n_columns, device=device).to(
                     keys.dtype).expand(rows, -1), keys)
             column_rank = keys.argsort(dim=1).argsort(dim=1)
-            return net.loss(batch, column_rank[:, part_column] * 64 + within)
+            return column_rank[:, part_column] * 64 + within
 
-        return loss
+        return ranks
 
     # -- sample --
     def _begin_sampling(self) -> None:
@@ -494,7 +676,7 @@ class Autoregressive(Synthesizer):
         from synthdata.synthesizers import _torch
 
         description = {"tokenizer": self.tokenizer_.to_json(), "training": self.training_,
-                       "has_net": self.net_ is not None}
+                       "has_net": self.net_ is not None, "privacy": self.privacy_}
         (folder / DESCRIPTION).write_text(json.dumps(description, indent=1), encoding="utf-8")
         save_arrays(folder / WEIGHTS, _torch.state_arrays(self.net_)
                     if self.net_ is not None else {})
@@ -505,6 +687,7 @@ class Autoregressive(Synthesizer):
         description = json.loads((folder / DESCRIPTION).read_text(encoding="utf-8"))
         self.tokenizer_ = Tokenizer.from_json(description["tokenizer"])
         self.training_ = description.get("training", {})
+        self.privacy_ = description.get("privacy")
         self.net_ = None
         if description.get("has_net"):
             self.net_ = self._build(int(self.training_["hidden"]),

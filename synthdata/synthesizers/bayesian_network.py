@@ -55,8 +55,6 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from synthdata.errors import ParameterError
-from synthdata.schema import category_text
 from synthdata.synthesizers._tokens import Tokenizer
 from synthdata.synthesizers.base import (
     BaseParams,
@@ -164,13 +162,7 @@ class BayesianNetwork(Synthesizer):
 
         n = len(train)
         epsilon = float(params.epsilon)
-        delta = float(params.delta) if params.delta is not None else min(1e-5, 0.1 / max(n, 1))
-        if delta >= 1.0 / max(n, 1):
-            raise ParameterError(
-                f"delta must be below 1 / rows = {1.0 / max(n, 1):.3g} (a delta that large "
-                f"lets the model publish a whole row); got {delta:g}. Set "
-                f"synthesizer.params.delta to at most {0.1 / max(n, 1):.2g} or leave it unset",
-                param="params")
+        delta = _private.check_delta(params.delta, n)
         ledger = _private.Ledger(epsilon, delta)
         asked = _private.queries(self.schema)
         n_categories = sum(1 for _, what in asked if what == "categories")
@@ -230,8 +222,7 @@ class BayesianNetwork(Synthesizer):
     def _seen_categories(self, train: pd.DataFrame) -> dict[str, list[str]]:
         if self.privacy_ is None:
             return super()._seen_categories(train)
-        return {code.column: sorted(category_text(v) for v in code.values)
-                for code in self.tokenizer_.codes if code.method == "category"}
+        return self.tokenizer_.released_categories()
 
     def privacy_guarantee(self) -> dict[str, Any] | None:
         return self.privacy_
