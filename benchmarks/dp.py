@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--argn-python", default=str(ROOT.parent / "peers" / "argn" / "bin" /
                                                  "python"))
     ap.add_argument("--out", default=None, help="results name (default dp-<date>)")
+    ap.add_argument("--section", default="dp", help="the RESULTS.md markers it replaces")
     args = ap.parse_args(argv)
     name = args.out or f"dp-{dt.date.today().isoformat()}"
     generators = args.generators.split(",")
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
               "commit": commit(), "machine": machine(),
               "seconds": round(time.perf_counter() - started), "runs": runs,
               "medians": summarise(runs)}
-    return publish(result, name)
+    return publish(result, name, args.section)
 
 
 def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -171,9 +172,9 @@ def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         float("inf") if k[1] is None else k[1], GENERATORS.index(k[0])))
 
 
-def publish(result: dict[str, Any], name: str) -> int:
+def publish(result: dict[str, Any], name: str, section: str = "dp") -> int:
     """Write results/<name>.{json,md} and the table between the markers of RESULTS.md."""
-    return publish_section(result, name, markdown(result), "dp")
+    return publish_section(result, name, markdown(result), section)
 
 
 def markdown(result: dict[str, Any]) -> str:
