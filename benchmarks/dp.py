@@ -6,10 +6,12 @@ machine, same run, same scorer, at several privacy budgets.
 
 Generators: ``bayesian_network`` (ours, PrivBayes-style) and ``autoregressive`` (ours, DP-SGD),
 defaults plus ``epsilon``, each also run once per seed without epsilon as the non-private
-reference; ``mst`` (McKenna et al.'s MST from
-smartnoise-synth, run in its own venv: ``--mst-python`` points at that venv's python; never a
-dependency of synthdata) and ``mst_log`` (the same with wide numbers binned on the log1p scale,
-the public rule our tokenizer uses). All get the schema's declared bounds and categories for
+reference; ``mst`` (McKenna et al.'s MST from smartnoise-synth, run in its own venv:
+``--mst-python`` points at that venv's python; never a dependency of synthdata), ``mst_log``
+(the same with wide numbers binned on the log1p scale, the public rule our tokenizer uses) and
+``tabularargn`` (MOSTLY AI's engine with its own differential privacy: Opacus DP-SGD, a tenth
+of epsilon for its value ranges; ``--argn-python``, the venv of benchmarks/peers.py; not in
+the default list, it is slow on a CPU). All get the schema's declared bounds and categories for
 free (public facts); MST bins each number into ``--mst-bins`` equal-width bins between the
 declared bounds, as smartnoise's BinTransformer does. For every epsilon and seed: the
 pipeline's split of adult.csv (train / holdout, seeded), each generator fits on train and
@@ -38,7 +40,7 @@ import pandas as pd
 from benchmarks.independent import score
 from benchmarks.run import DATA, ROOT, cell, commit, errors, machine, medians, publish_section
 
-GENERATORS = ("bayesian_network", "autoregressive", "mst", "mst_log")
+GENERATORS = ("bayesian_network", "autoregressive", "mst", "mst_log", "tabularargn")
 OURS = ("bayesian_network", "autoregressive")
 FIGURES = ("fit_s", "sample_s", "epsilon_spent", "quality_vs_test", "quality",
            "column_shapes", "column_pair_trends", "detection_auc", "tstr", "trtr", "dcr_share")
@@ -103,11 +105,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--epsilons", default="0.5,1,4,10")
     ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--generators", default=",".join(GENERATORS))
+    ap.add_argument("--generators", default=",".join(GENERATORS[:4]))
     ap.add_argument("--mst-python", default=str(ROOT.parent / "peers" / "smartnoise" / "bin" /
                                                 "python"))
     ap.add_argument("--mst-bins", type=int, default=32)
+    ap.add_argument("--argn-python", default=str(ROOT.parent / "peers" / "argn" / "bin" /
+                                                 "python"))
     ap.add_argument("--out", default=None, help="results name (default dp-<date>)")
+    ap.add_argument("--section", default="dp", help="the RESULTS.md markers it replaces")
     args = ap.parse_args(argv)
     name = args.out or f"dp-{dt.date.today().isoformat()}"
     generators = args.generators.split(",")
@@ -118,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"--mst-python: {args.mst_python} not found; make the venv: "
                          "python3 -m venv ../peers/smartnoise && ../peers/smartnoise/bin/pip "
                          "install torch==2.13.0 smartnoise-synth pyarrow")
+    if "tabularargn" in generators and not Path(args.argn_python).is_file():
+        raise SystemExit(f"--argn-python: {args.argn_python} not found; make the venv as "
+                         "benchmarks/peers.py says")
     epsilons = [float(e) for e in args.epsilons.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
     from synthdata import load_schema
@@ -136,7 +144,12 @@ def main(argv: list[str] | None = None) -> int:
         plan += [(g, None) for g in OURS if g in generators]  # the non-private references
         for gen, epsilon in plan:
             print(f"seed {seed} {gen} epsilon {epsilon} ...", file=sys.stderr, flush=True)
-            if gen in ("mst", "mst_log"):
+            if gen == "tabularargn":
+                from benchmarks.peers import run_argn
+
+                synth, info = run_argn(args.argn_python, schema, train, seed, epsilon)
+                info = {k: info.get(k) for k in ("fit_s", "sample_s", "epsilon_spent")}
+            elif gen in ("mst", "mst_log"):
                 assert epsilon is not None
                 synth, info = run_mst(args.mst_python, schema, train, seed, epsilon,
                                       args.mst_bins, log=gen == "mst_log")
@@ -151,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
               "commit": commit(), "machine": machine(),
               "seconds": round(time.perf_counter() - started), "runs": runs,
               "medians": summarise(runs)}
-    return publish(result, name)
+    return publish(result, name, args.section)
 
 
 def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -159,9 +172,9 @@ def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         float("inf") if k[1] is None else k[1], GENERATORS.index(k[0])))
 
 
-def publish(result: dict[str, Any], name: str) -> int:
+def publish(result: dict[str, Any], name: str, section: str = "dp") -> int:
     """Write results/<name>.{json,md} and the table between the markers of RESULTS.md."""
-    return publish_section(result, name, markdown(result), "dp")
+    return publish_section(result, name, markdown(result), section)
 
 
 def markdown(result: dict[str, Any]) -> str:

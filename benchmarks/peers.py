@@ -83,16 +83,18 @@ def run_ours(name: str, schema: Any, train: pd.DataFrame, seed: int, sdv_epochs:
     return synth, info
 
 
-def run_argn(python: str, schema: Any, train: pd.DataFrame, seed: int
-             ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """TabularARGN in its own venv: the worker fits and samples, we read its rows back."""
+def run_argn(python: str, schema: Any, train: pd.DataFrame, seed: int,
+             epsilon: float | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """TabularARGN in its own venv: the worker fits and samples, we read its rows back
+    (with ``epsilon``: the engine's differential privacy, see _argn_worker.py)."""
     from synthdata.io import read_table
 
     columns = schema.modelled_columns
     with tempfile.TemporaryDirectory(prefix="argn-") as tmp:
         src, out = Path(tmp) / "train.parquet", Path(tmp) / "synth.parquet"
         train[columns].to_parquet(src, index=False)
-        done = subprocess.run([python, str(ARGN_WORKER), str(src), str(out), str(seed)],
+        extra = [str(epsilon)] if epsilon is not None else []
+        done = subprocess.run([python, str(ARGN_WORKER), str(src), str(out), str(seed), *extra],
                               capture_output=True, text=True, check=False,
                               env={**os.environ, "PYTHONWARNINGS": "ignore"})
         if done.returncode != 0:

@@ -373,8 +373,10 @@ def _dp_html(dp: dict[str, Any] | None) -> str:
            f"(the model and every synthetic row drawn from it) by at most a factor "
            f"e^ε = {_e(f'{factor:.3g}')}" + (f", except with probability δ = "
                                              f"{_e(f'{delta:.2g}')}" if delta else "")
-           + ", whatever attack comes next. The scores in this report read the real table "
-           "and are for the data owner; they are not covered.</p>"]
+           + ", whatever attack comes next"
+           + (f" (neighbouring tables: {_e(dp['neighbours'])})" if dp.get("neighbours") else "")
+           + ". The scores in this report read the real table and are for the data owner; "
+           "they are not covered.</p>"]
     out.append(_table(["what read the data", "ε", "δ", "mechanism"], [
         [_e(s.get("step")), _num(s.get("epsilon")), _e(f"{float(s.get('delta') or 0):.2g}"),
          _e(s.get("mechanism"))] for s in dp.get("spent") or []]))

@@ -88,9 +88,9 @@ class AutoregressiveParams(BaseParams):
     weight_decay: float = Field(1e-4, ge=0, description="AdamW weight decay.")
     hidden: int | None = Field(
         None, ge=1, description="Hidden width of each sub-column's head; None scales it to the "
-        "table ('sum': 64 to 128, 'concat': 64 to 256).")
+        "table ('sum': 64 to 128, 'concat': 64 to 256; 64 with epsilon).")
     dropout: float = Field(0.3, ge=0, lt=1, description="Dropout on the embeddings a head "
-                           "reads, in training.")
+                           "reads, in training (none with epsilon).")
     architecture: Literal["sum", "concat"] = Field(
         "sum", description="How a head reads the sub-columns before it: 'sum' adds one "
         "vector per code (a row's contexts are one running sum; fewer parameters, better "
@@ -100,10 +100,11 @@ class AutoregressiveParams(BaseParams):
         None, ge=1, le=4, description="Hidden layers of each head (the ones after the first "
         "are residual); None = 2 for 'sum', 1 for 'concat'.")
     patience: int = Field(6, ge=1, description="Epochs without a better validation loss "
-                          "before training stops (the best weights are kept).")
+                          "before training stops (the best weights are kept; not with "
+                          "epsilon).")
     validation_share: float = Field(
         0.1, ge=0, lt=1, description="Share of the training rows held out of training to "
-        "decide early stopping (never the pipeline's holdout).")
+        "decide early stopping (never the pipeline's holdout; none with epsilon).")
     max_training_seconds: float | None = Field(
         None, gt=0, description="Time budget of training; None = no limit.")
     fixed_order_share: float = Field(
@@ -113,13 +114,14 @@ class AutoregressiveParams(BaseParams):
     value_protection: bool = Field(
         True, description="Never generate values seen in fewer than a few (5-9, random) "
         "training rows, and clip numbers to the 5th-9th smallest / largest value: a unique "
-        "value is never reproduced.")
+        "value is never reproduced (with epsilon the private tokenizer does this: category "
+        "lists and bounds released with noise).")
     quantile_bins: int = Field(32, ge=2, le=256, description="Coarse quantile bins of a "
                                "continuous number.")
     bin_positions: int = Field(8, ge=2, le=256, description="Finer positions inside a bin.")
     calibrate: bool = Field(
         True, description="After training, shift each column's logits so that sampled rows "
-        "have the training marginals (see Autoregressive._calibrate).")
+        "have the training marginals (see Autoregressive._calibrate; not with epsilon).")
     temperature: float = Field(1.0, gt=0, description="Sampling temperature (below 1: more "
                                "typical rows, above 1: more varied).")
     top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling: draw only from the "
