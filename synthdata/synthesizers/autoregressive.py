@@ -68,6 +68,8 @@ WEIGHTS = "weights.npz"
 DESCRIPTION = "model.json"
 CALIBRATION_ROWS = 20_000  # rows of the calibration pass
 CALIBRATION_STEPS = 50
+JOINT_CELLS = 256  # DP: most cells of the released joint of sensitive columns and target
+GROUP_CALIBRATION_ROWS = 100_000  # DP: rows of the group calibration pass (small groups too)
 SAMPLE_CHUNK = 32_768  # rows generated per pass; chunk i draws from seed (seed, i)
 
 
@@ -140,11 +142,21 @@ class AutoregressiveParams(BaseParams):
     max_grad_norm: float = Field(
         1.0, gt=0, description="With epsilon: each row's gradient is clipped to this L2 norm "
         "(DP-SGD's sensitivity).")
+    fairness_share: float = Field(
+        0.2, ge=0, lt=1, description="With epsilon, a target and sensitive columns before it: "
+        "share of the budget (of its zCDP rho) for their joint (one Gaussian histogram); "
+        "sampling then gives the "
+        "sensitive columns its margins and each group its outcome rates (DP-SGD alone pulls "
+        "small groups towards the majority's rates).")
 
     @model_validator(mode="after")
     def _opacus_installed(self) -> AutoregressiveParams:
         import importlib.util
 
+        if self.metadata_share + self.fairness_share >= 1:
+            raise ValueError(
+                f"metadata_share + fairness_share must be below 1 (the rest of epsilon trains "
+                f"the model); got {self.metadata_share} + {self.fairness_share}")
         if self.epsilon is not None and importlib.util.find_spec("opacus") is None:
             from synthdata.synthesizers._private import OPACUS_INSTALL
 
@@ -375,6 +387,7 @@ class Autoregressive(Synthesizer):
 
         rng = np.random.default_rng(self.seed)
         self.privacy_: dict[str, Any] | None = None
+        self.groups_: dict[str, Any] | None = None
         if params.epsilon is not None:
             self._fit_private(train, params, rng, progress=progress)
             return
@@ -444,7 +457,15 @@ class Autoregressive(Synthesizer):
         sample_rate = min(1.0, batch_size / max(n, 1))
         epochs = params.epochs or DP_EPOCHS
         steps = max(1, math.ceil(epochs / sample_rate))
+        modelled, target = self.schema.modelled_columns, self.schema.target
+        fair = target in modelled and any(  # from the schema alone: before reading data
+            c in modelled and modelled.index(c) < modelled.index(target)
+            for c in self.schema.sensitive)
+        rho_joint = params.fairness_share * _private.rho_for(
+            epsilon - eps_categories, ledger.delta_conversion) if fair else 0.0
         planned = _private.Ledger(epsilon, delta, delta_conversion=ledger.delta_conversion)
+        if rho_joint > 0:
+            planned.spend("joint", rho=rho_joint, mechanism="planned")
         if eps_categories > 0:
             planned.spend("categories", epsilon=eps_categories, delta=delta_categories,
                           mechanism="planned")
@@ -460,6 +481,15 @@ class Autoregressive(Synthesizer):
             delta_categories=delta_categories, rho_numbers=rho_numbers,
             bins=params.quantile_bins, fine=params.bin_positions, rng=rng, ledger=ledger)
         tokens = self.tokenizer_.encode(train, rng)
+        groups = self._group_nodes() if rho_joint > 0 else []  # with the parts' sizes
+        joint = None
+        if groups:
+            joint = self._noisy_joint(tokens, groups, rho_joint, rng)
+            ledger.spend("sensitive columns and target: " + ", ".join(
+                self.tokenizer_.parts[j].name for j in groups), rho=rho_joint,
+                mechanism=f"Gaussian histogram of their joint (sigma "
+                f"{_private.gaussian_sigma(rho_joint):.3g} rows; schema-impossible cells left "
+                "0); sampling matches its margins and group rates")
         hidden = params.hidden or 64
         depth = params.depth or (1 if params.architecture == "concat" else 2)
         lr = params.learning_rate or 3e-3
@@ -491,8 +521,104 @@ class Autoregressive(Synthesizer):
                      mechanism=f"DP-SGD: {history.steps} steps, Poisson sampling rate "
                      f"{sample_rate:.4g}, per-row gradients clipped to "
                      f"{params.max_grad_norm:g}, Gaussian noise multiplier {sigma:.4g}")
+        if joint is not None:
+            self.training_["calibration"] = self._calibrate_groups(groups, joint, self.seed)
         self.privacy_ = ledger.to_json("DP-SGD (Opacus' RDP accountant) with a private "
                                        "tokenizer")
+
+    def _group_nodes(self) -> list[int]:
+        """The declared sensitive columns that come before the target (one sub-column each,
+        their joint with the target within JOINT_CELLS cells), then the target's sub-column;
+        [] when there is no such column. Schema facts only."""
+        tokenizer, schema = self.tokenizer_, self.schema
+        columns, part_column = tokenizer.token_columns, tokenizer.part_column
+        if schema.target not in columns:
+            return []
+        first = {c: part_column.index(i) for i, c in enumerate(columns)}
+        single = {c for i, c in enumerate(columns) if part_column.count(i) == 1}
+        target = first[schema.target]
+        if schema.target not in single:
+            return []
+        nodes: list[int] = []
+        for column in schema.sensitive:
+            if column in single and column != schema.target and first[column] < target:
+                cells = math.prod(tokenizer.parts[k].size for k in [*nodes, first[column],
+                                                                    target])
+                if cells <= JOINT_CELLS:
+                    nodes.append(first[column])
+        return [*sorted(nodes), target] if nodes else []
+
+    def _noisy_joint(self, tokens: np.ndarray, nodes: list[int], rho: float,
+                     rng: np.random.Generator) -> np.ndarray:
+        """The joint histogram of ``nodes`` plus Gaussian noise (rho-zCDP), negatives and
+        codes the schema rules out set to 0."""
+        from synthdata.synthesizers import _private
+
+        parts = self.tokenizer_.parts
+        sizes = [parts[j].size for j in nodes]
+        index = np.ravel_multi_index([tokens[:, j] for j in nodes], sizes)
+        counts = np.bincount(index, minlength=math.prod(sizes)).reshape(sizes)
+        noisy = np.maximum(_private.gaussian(counts, rho, rng), 0.0)
+        for axis, j in enumerate(nodes):
+            shape = [1] * len(nodes)
+            shape[axis] = sizes[axis]
+            noisy = noisy * np.asarray(parts[j].allowed, dtype=bool).reshape(shape)
+        return noisy
+
+    def _calibrate_groups(self, nodes: list[int], joint: np.ndarray, seed: int
+                          ) -> dict[str, Any]:
+        """After DP-SGD: shift the logits of each sensitive column so that rows sampled in the
+        schema's order have the released joint's margins (``net.shift``), and the target's
+        logits per group of sensitive codes so that each group has the joint's outcome rates
+        (``groups_``). Reads only the released joint (post-processing: no budget)."""
+        import torch
+
+        from synthdata.synthesizers import _torch
+
+        net, parts = self.net_, self.tokenizer_.parts
+        part_column = self.tokenizer_.part_column
+        device = self.device_
+        n = GROUP_CALIBRATION_ROWS
+        gen = _torch.generator(seed, device)
+        x = net.new_context(n)
+        seen = torch.zeros(len(self.tokenizer_.token_columns), device=device)
+        out = torch.zeros(n, len(parts), dtype=torch.long, device=device)
+        *groups, target = nodes
+        sizes = [parts[j].size for j in nodes]
+        total = joint.sum()
+        group_shift = np.zeros((math.prod(sizes[:-1]), parts[target].size), dtype="float32")
+        with torch.no_grad():
+            for j in range(len(parts)):
+                logits = net.step_logits(x, j, seen, list(range(j)))[:, :parts[j].size]
+                if j in groups and total > 0:
+                    axis = nodes.index(j)
+                    margin = joint.sum(axis=tuple(a for a in range(len(nodes)) if a != axis))
+                    delta = _match(logits, torch.as_tensor(margin / margin.sum(),
+                                                           dtype=torch.float32, device=device))
+                    net.shift[j, :parts[j].size] = delta
+                    logits = logits + delta
+                elif j == target:
+                    index = torch.as_tensor(np.ravel_multi_index(
+                        [out[:, k].cpu().numpy() for k in groups], sizes[:-1]), device=device)
+                    rates = joint.reshape(-1, sizes[-1])
+                    overall = rates.sum(0)
+                    for g in range(len(group_shift)):
+                        rows = index == g
+                        if not bool(rows.any()) or rates[g].sum() <= 0 or overall.sum() <= 0:
+                            continue
+                        want = rates[g] + 1e-3 * overall / overall.sum()
+                        group_shift[g] = _match(logits[rows], torch.as_tensor(
+                            want / want.sum(), dtype=torch.float32, device=device)
+                        ).cpu().numpy()
+                    logits = logits + torch.as_tensor(group_shift, device=device)[index]
+                values = _draw(logits, 1.0, 1.0, gen)
+                out[:, j] = values
+                net.absorb(x, j, values)
+                seen[part_column[j]] = 1.0
+        self.groups_ = {"parts": list(groups), "target": target,
+                        "shift": group_shift.round(6).tolist()}
+        return {"rows": n, "from": "released joint of sensitive columns and target",
+                "groups": len(group_shift)}
 
     def _seen_categories(self, train: pd.DataFrame) -> dict[str, list[str]]:
         if self.privacy_ is None:
@@ -658,6 +784,10 @@ class Autoregressive(Synthesizer):
         x = net.new_context(n_rows)
         seen = torch.zeros(n_columns, device=device)
         visible: list[int] = []
+        groups = getattr(self, "groups_", None)  # DP: the target's shift per group
+        group_shift = torch.as_tensor(groups["shift"], dtype=torch.float32, device=device) \
+            if groups else None
+        group_sizes = [parts[k].size for k in groups["parts"]] if groups else []
         with torch.no_grad():
             for column in column_order:
                 for j in [j for j, c in enumerate(part_column) if c == column]:
@@ -665,8 +795,15 @@ class Autoregressive(Synthesizer):
                         code = fixed[column][j - part_column.index(column)]
                         values = torch.full((n_rows,), code, dtype=torch.long, device=device)
                     else:
-                        values = _draw(net.step_logits(x, j, seen, visible), temperature,
-                                       top_p, gen)
+                        logits = net.step_logits(x, j, seen, visible)
+                        if group_shift is not None and j == groups["target"] and all(
+                                k in visible for k in groups["parts"]):
+                            index = torch.as_tensor(np.ravel_multi_index(
+                                [out[:, k].cpu().numpy() for k in groups["parts"]],
+                                group_sizes), device=device)
+                            width = group_shift.shape[1]
+                            logits[:, :width] += group_shift[index]
+                        values = _draw(logits, temperature, top_p, gen)
                     visible.append(j)
                     out[:, j] = values
                     net.absorb(x, j, values)
@@ -678,7 +815,8 @@ class Autoregressive(Synthesizer):
         from synthdata.synthesizers import _torch
 
         description = {"tokenizer": self.tokenizer_.to_json(), "training": self.training_,
-                       "has_net": self.net_ is not None, "privacy": self.privacy_}
+                       "has_net": self.net_ is not None, "privacy": self.privacy_,
+                       "groups": getattr(self, "groups_", None)}
         (folder / DESCRIPTION).write_text(json.dumps(description, indent=1), encoding="utf-8")
         save_arrays(folder / WEIGHTS, _torch.state_arrays(self.net_)
                     if self.net_ is not None else {})
@@ -690,6 +828,7 @@ class Autoregressive(Synthesizer):
         self.tokenizer_ = Tokenizer.from_json(description["tokenizer"])
         self.training_ = description.get("training", {})
         self.privacy_ = description.get("privacy")
+        self.groups_ = description.get("groups")
         self.net_ = None
         if description.get("has_net"):
             self.net_ = self._build(int(self.training_["hidden"]),
@@ -698,6 +837,22 @@ class Autoregressive(Synthesizer):
                                     ).to(device)
             _torch.load_state(self.net_, load_arrays(folder / WEIGHTS), device)
             self.net_.eval()
+
+
+def _match(logits: Any, target: Any) -> Any:
+    """The shift of ``logits`` (rows x codes) under which their mean softmax is ``target``
+    (fixed-point iteration; codes with target 0 keep no shift)."""
+    import torch
+
+    delta = torch.zeros(logits.shape[1], device=logits.device)
+    keep = target > 0
+    for _ in range(CALIBRATION_STEPS):
+        mean = torch.softmax(logits + delta, 1).mean(0)
+        if float(0.5 * (mean - target).abs().sum()) < 1e-4:
+            break
+        delta = delta + torch.where(keep, torch.log(target + 1e-9) - torch.log(mean + 1e-9),
+                                    0.0)
+    return delta
 
 
 def _draw(logits: Any, temperature: float, top_p: float, gen: Any) -> Any:
