@@ -161,8 +161,8 @@ class AutoregressiveParams(BaseParams):
             from synthdata.synthesizers._private import OPACUS_INSTALL
 
             raise ValueError(
-                "epsilon trains the autoregressive model with DP-SGD, which needs Opacus; it "
-                f"is not installed. Install it: {OPACUS_INSTALL}")
+                "epsilon trains this model with DP-SGD, which needs Opacus; it is not "
+                f"installed. Install it: {OPACUS_INSTALL}")
         return self
 
 
