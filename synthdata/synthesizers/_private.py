@@ -202,6 +202,14 @@ def sgd_noise(ledger: Ledger, sample_rate: float, steps: int) -> float | None:
     return high
 
 
+def check_shares(metadata_share: float, fairness_share: float, rest: str) -> None:
+    """Parameter check: the two budget shares must leave some of epsilon for ``rest``."""
+    if metadata_share + fairness_share >= 1:
+        raise ValueError(
+            f"metadata_share + fairness_share must be below 1 (the rest of epsilon {rest}); "
+            f"got {metadata_share} + {fairness_share}")
+
+
 def check_delta(delta: float | None, n: int) -> float:
     """The DP delta for ``n`` rows: ``delta``, or min(1e-5, 0.1 / n) when None.
 

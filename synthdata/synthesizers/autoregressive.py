@@ -153,12 +153,10 @@ class AutoregressiveParams(BaseParams):
     def _opacus_installed(self) -> AutoregressiveParams:
         import importlib.util
 
-        if self.metadata_share + self.fairness_share >= 1:
-            raise ValueError(
-                f"metadata_share + fairness_share must be below 1 (the rest of epsilon trains "
-                f"the model); got {self.metadata_share} + {self.fairness_share}")
+        from synthdata.synthesizers._private import OPACUS_INSTALL, check_shares
+
+        check_shares(self.metadata_share, self.fairness_share, "trains the model")
         if self.epsilon is not None and importlib.util.find_spec("opacus") is None:
-            from synthdata.synthesizers._private import OPACUS_INSTALL
 
             raise ValueError(
                 "epsilon trains this model with DP-SGD, which needs Opacus; it is not "
@@ -663,15 +661,9 @@ class Autoregressive(Synthesizer):
                 target = target * allowed
                 target = target / target.sum().clamp(min=1.0)
                 logits = net.step_logits(x, j, seen, list(range(j)))[:, :size]
-                delta = torch.zeros(size, device=device)
-                tv0 = tv = float(0.5 * (torch.softmax(logits, 1).mean(0) - target).abs().sum())
-                for _ in range(CALIBRATION_STEPS):
-                    mean = torch.softmax(logits + delta, 1).mean(0)
-                    tv = float(0.5 * (mean - target).abs().sum())
-                    if tv < 1e-4:
-                        break
-                    delta = delta + torch.where(allowed, torch.log(target + 1e-9)
-                                                - torch.log(mean + 1e-9), 0.0)
+                tv0 = float(0.5 * (torch.softmax(logits, 1).mean(0) - target).abs().sum())
+                delta = _match(logits, target, allowed)
+                tv = float(0.5 * (torch.softmax(logits + delta, 1).mean(0) - target).abs().sum())
                 net.shift[j, :size] = delta
                 values = _draw(logits + delta, 1.0, 1.0, gen)
                 net.absorb(x, j, values)
@@ -839,13 +831,14 @@ class Autoregressive(Synthesizer):
             self.net_.eval()
 
 
-def _match(logits: Any, target: Any) -> Any:
+def _match(logits: Any, target: Any, keep: Any = None) -> Any:
     """The shift of ``logits`` (rows x codes) under which their mean softmax is ``target``
-    (fixed-point iteration; codes with target 0 keep no shift)."""
+    (fixed-point iteration; only codes in ``keep`` are shifted, by default those with target
+    above 0)."""
     import torch
 
     delta = torch.zeros(logits.shape[1], device=logits.device)
-    keep = target > 0
+    keep = target > 0 if keep is None else keep
     for _ in range(CALIBRATION_STEPS):
         mean = torch.softmax(logits + delta, 1).mean(0)
         if float(0.5 * (mean - target).abs().sum()) < 1e-4:

@@ -118,10 +118,9 @@ class BayesianNetworkParams(BaseParams):
 
     @model_validator(mode="after")
     def _budget_left(self) -> BayesianNetworkParams:
-        if self.metadata_share + self.fairness_share >= 1:
-            raise ValueError(
-                f"metadata_share + fairness_share must be below 1 (the rest of epsilon fits "
-                f"the network); got {self.metadata_share} + {self.fairness_share}")
+        from synthdata.synthesizers._private import check_shares
+
+        check_shares(self.metadata_share, self.fairness_share, "fits the network")
         return self
 
 
