@@ -1,20 +1,20 @@
-"""Our autoregressive synthesizer against its anchors, same machine, same run, same scorer.
+"""Our synthesizers against their anchors, same machine, same run, same scorer.
 
     python -m benchmarks.peers                                  # 5 tables x 3 seeds, all peers
     python -m benchmarks.peers --tables adult --seeds 0 --generators autoregressive,tvae
 
-Generators: ``autoregressive`` (ours, defaults), ``tabularargn`` (MOSTLY AI's engine, run in
-its own venv: ``--argn-python`` points at that venv's python; it is never a dependency of
-synthdata), ``tvae`` and ``ctgan`` (SDV through our backends; ``--sdv-epochs``, default 300,
-SDV's default). For every table of ../shared/datasets/ with a schema under schemas/ and every
-seed: the pipeline's split of ``<table>.csv`` (train / holdout, seeded), each generator fits on
-train (full rows) and samples as many rows; the rows are scored by
+Generators: ``autoregressive`` and ``diffusion`` (ours, defaults), ``tabularargn`` (MOSTLY AI's
+engine, run in its own venv: ``--argn-python`` points at that venv's python; it is never a
+dependency of synthdata), ``tvae`` and ``ctgan`` (SDV through our backends; ``--sdv-epochs``,
+default 300, SDV's default). For every table of ../shared/datasets/ with a schema under
+schemas/ and every seed: the pipeline's split of ``<table>.csv`` (train / holdout, seeded),
+each generator fits on train (full rows) and samples as many rows; the rows are scored by
 :func:`benchmarks.independent.score` against train and the test table (``<table>_test.csv``
-when it exists, else the holdout). Recorded per run: fit and sample seconds, peak memory
-(this process's peak RSS per stage; the engine's own process for TabularARGN), quality, shape /
-trend error, detection AUC, TSTR / TRTR, DCR share, exact copies vs the holdout's own rate.
-Medians over the seeds go to benchmarks/results/peers-<date>.{json,md}; the table is also
-written between the ``peers`` markers of benchmarks/RESULTS.md.
+when it exists, else the holdout). Recorded per run: fit and sample seconds, peak memory (this
+process's peak RSS per stage; the engine's own process for TabularARGN), quality, shape / trend
+error, detection AUC, TSTR / TRTR, DCR share, exact copies vs the holdout's own rate. Medians
+over the seeds go to benchmarks/results/peers-<date>.{json,md}; the table is also written
+between the ``peers`` markers of benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -49,11 +49,12 @@ from benchmarks.run import (
     tables,
 )
 
-GENERATORS = ("autoregressive", "tabularargn", "tvae", "ctgan")
+GENERATORS = ("autoregressive", "diffusion", "tabularargn", "tvae", "ctgan")
 FIGURES = ("fit_s", "sample_s", "fit_peak_mib", "quality", "column_shapes",
            "column_pair_trends", "detection_auc", "tstr", "trtr", "dcr_share", "exact_copies",
            "holdout_copies", "sample_rows_per_s")
 THROUGHPUT_ROWS = 100_000
+NATIVE = ("autoregressive", "diffusion")  # ours: training details and sampling throughput
 ARGN_WORKER = Path(__file__).with_name("_argn_worker.py")
 
 
@@ -70,9 +71,10 @@ def run_ours(name: str, schema: Any, train: pd.DataFrame, seed: int, sdv_epochs:
         synth = model.sample(len(train), seed=seed)
     info = {"fit_s": round(fit.wall, 2), "sample_s": round(sample.wall, 3),
             "fit_peak_mib": fit.peak_mib}
-    if name == "autoregressive":
+    if name in NATIVE:
         info["training"] = {k: v for k, v in model.training_.items()
-                            if k in ("epochs", "best_epoch", "stopped", "batch_size", "hidden")}
+                            if k in ("epochs", "best_epoch", "stopped", "batch_size", "hidden",
+                                     "sampler")}
         # throughput: median of 3 samples of THROUGHPUT_ROWS rows (decoding and typing included)
         seconds = []
         for repeat in range(3):

@@ -24,6 +24,7 @@ REGISTRY: dict[str, str | type[Synthesizer]] = {
     "ctgan": "synthdata.synthesizers.ctgan:CTGAN",
     "tvae": "synthdata.synthesizers.tvae:TVAE",
     "bayesian_network": "synthdata.synthesizers.bayesian_network:BayesianNetwork",
+    "diffusion": "synthdata.synthesizers.diffusion:Diffusion",
 }
 DEFAULT = "autoregressive"  # what a schema without ``synthesizer.name`` uses
 
