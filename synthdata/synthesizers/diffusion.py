@@ -1,19 +1,20 @@
-"""A diffusion model of our own (TabDDPM-style, with masked diffusion for categories).
+"""A denoising model of our own in the style of TabDDPM (Gaussian noise for numbers, masking
+for categories, as TabDiff does).
 
-Columns are first turned into the sub-columns of ``_tokens.py`` (the autoregressive model's
-tokenizer, with its value protection: rare values folded and never generated, extremes
+Columns are first turned into the sub-columns of ``_tokens.py`` (the tokenizer of the
+column-by-column model, with its value protection: rare values folded and never generated, extremes
 clipped), then split by kind:
 
 - **continuous numbers** (a quantile-coded column: more than a hundred or so distinct values)
   become one number each, *quantile-normalised*: a value's position p in [0, 1] of the
   column's quantile function (ties spread over their share) as ``Phi^-1(p)``, a standard
-  normal. They are diffused with Gaussian noise (a variance-preserving cosine schedule) and
+  normal. They are noised with Gaussian noise (a variance-preserving cosine schedule) and
   decoded through the same quantile function, so point masses (the zeros of a capital gain),
   the column's step (whole numbers, hundreds) and its range come back exactly. A column with
   missing values gets a categorical presence sub-column beside its number;
 - **everything else** (categories, numbers with few distinct values, the parts of a date, the
-  tie code of a number that often equals another): categorical codes, diffused by *masking*
-  (absorbing-state diffusion: at time t each code is replaced by a mask code with probability
+  tie code of a number that often equals another): categorical codes, noised by *masking*
+  (an absorbing state: at time t each code is replaced by a mask code with probability
   t; Austin et al. 2021, Sahoo et al. 2024, as TabDiff does for categories).
 
 One MLP denoiser (embeddings of the codes and the noisy numbers, a sinusoidal timestep
@@ -25,12 +26,12 @@ training rows for the learning-rate plateaus and early stopping, with a time bud
 
 **Sampler** (``sampling_steps``, default 25 of the 1000): DDIM (Song et al. 2021) for the
 numbers on an evenly strided time grid (``eta`` 1 = ancestral noise, 0 = deterministic), and for
-the codes the masked-diffusion reverse step: between times t > s each still-masked code is
+the codes the reverse step of masking: between times t > s each still-masked code is
 unmasked with probability (t - s) / t, drawn from the predicted distribution (codes that the
 training rows did not have, or that value protection folded, are never drawn).
 
 **Conditional generation by inpainting**: ``sample_where`` fixes the condition columns' codes
-(unmasked from the first step to the last: what masked diffusion's reverse process conditions
+(unmasked from the first step to the last: what the masking process's reverse conditions
 on) and generates the rest, so every row matches and exactly ``n_rows`` are made with no reject
 sampling, for any subset of category columns.
 
@@ -66,7 +67,7 @@ logger = logging.getLogger(__name__)
 
 WEIGHTS = "weights.npz"
 DESCRIPTION = "model.json"
-TRAIN_STEPS = 1000  # diffusion steps of training (time t = k / TRAIN_STEPS)
+TRAIN_STEPS = 1000  # noise steps of training (time t = k / TRAIN_STEPS)
 SAMPLE_CHUNK = 32_768  # rows generated per pass; chunk i draws from seed (seed, i)
 TIME_FEATURES = 64  # sinusoidal features of the time
 NORMAL_LIMIT = 5.0  # quantile-normal values live in [-5, 5] (p from 3e-7 to 1 - 3e-7)
@@ -274,7 +275,7 @@ def _net_class() -> Any:
 
 
 class Diffusion(Synthesizer):
-    """Gaussian diffusion of quantile-normal numbers and masked diffusion of categories, one
+    """Gaussian noise on quantile-normal numbers and masking of categories, one
     MLP denoiser; CUDA when present."""
 
     Params = DiffusionParams
@@ -328,7 +329,7 @@ class Diffusion(Synthesizer):
     @staticmethod
     def _sampler(params: Any) -> str:
         return (f"{params.sampling_steps} of {TRAIN_STEPS} steps: DDIM (eta {params.eta}) for "
-                "numbers, masked-diffusion unmasking for codes")
+                "numbers, unmasking for codes")
 
     def _build(self, hidden: int, depth: int, dropout: float = 0.0) -> Any:
         layout = self.layout_
