@@ -275,8 +275,9 @@ def _net_class() -> Any:
 
 
 class Diffusion(Synthesizer):
-    """Gaussian noise on quantile-normal numbers and masking of categories, one
-    MLP denoiser; CUDA when present."""
+    """Denoising model: Gaussian noise on numbers, masked categories, inpainting.
+
+    One MLP denoiser; CUDA when present (see the module docstring)."""
 
     Params = DiffusionParams
     uses_torch = True
