@@ -50,7 +50,7 @@ from benchmarks.run import (
 )
 
 GENERATORS = ("autoregressive", "diffusion", "tabularargn", "tvae", "ctgan")
-FIGURES = ("fit_s", "sample_s", "fit_peak_mib", "quality", "column_shapes",
+FIGURES = ("fit_s", "fit_s_per_1k_rows", "sample_s", "fit_peak_mib", "quality", "column_shapes",
            "column_pair_trends", "detection_auc", "tstr", "trtr", "dcr_share", "exact_copies",
            "holdout_copies", "sample_rows_per_s")
 THROUGHPUT_ROWS = 100_000
@@ -194,8 +194,15 @@ def publish(result: dict[str, Any], name: str) -> int:
 
 
 def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    runs = [{**r, "fit_s_per_1k_rows": per_1k(r)} for r in runs]
     return medians(runs, ("table", "generator"), FIGURES,
                    lambda k: (k[0], GENERATORS.index(k[1])))
+
+
+def per_1k(run: dict[str, Any]) -> float | None:
+    """Fit seconds per 1,000 training rows of one run."""
+    train = (run.get("rows") or {}).get("train")
+    return round(1000 * run["fit_s"] / train, 3) if train and run.get("fit_s") else None
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -211,15 +218,16 @@ def markdown(result: dict[str, Any]) -> str:
             f"`{s['name']}` (commit `{s['commit']}`, `{s['command'].strip()}`)"
             for s in result["sources"]) + ".", ""]
     lines += [
-        "| table | generator | seeds | fit s | sample s | fit peak MiB | quality "
+        "| table | generator | seeds | fit s | fit s / 1k rows | sample s | fit peak MiB | quality "
         "| shape / trend error % | detection AUC | TSTR / TRTR | DCR share "
         "| exact copies (holdout's rate) | sampling rows/s (100k rows) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     f = cell
     for r in result["medians"]:
         shape, trend = errors(r)
         lines.append(
             f"| {r['table']} | {r['generator']} | {r['seeds']} | {f(r['fit_s'], 1)} "
+            f"| {f(r['fit_s_per_1k_rows'], 2)} "
             f"| {f(r['sample_s'], 2)} | "
             f"{f(r['fit_peak_mib'], 0)} | {f(r['quality'])} | {f(shape, 1)} / {f(trend, 1)} | "
             f"{f(r['detection_auc'])} | {f(r['tstr'])} / {f(r['trtr'])} | {f(r['dcr_share'])} "

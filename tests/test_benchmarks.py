@@ -120,15 +120,17 @@ def test_independent_scorer_tells_real_rows_from_broken_ones(demo):
 def test_peers_summary_takes_medians_per_table_and_generator():
     from benchmarks.peers import markdown, summarise
 
-    runs = [{"table": "t", "generator": "autoregressive", "seed": s, "fit_s": f, "quality": q}
-            for s, f, q in ((0, 10.0, 0.9), (1, 30.0, 0.95), (2, 20.0, 0.97))]
+    runs = [{"table": "t", "generator": "autoregressive", "seed": s, "fit_s": f, "quality": q,
+             "rows": {"train": 2000}} for s, f, q in ((0, 10.0, 0.9), (1, 30.0, 0.95),
+                                                      (2, 20.0, 0.97))]
     runs.append({"table": "t", "generator": "tvae", "seed": 0, "fit_s": 100.0, "quality": 0.6})
     rows = summarise(runs)
     assert [r["generator"] for r in rows] == ["autoregressive", "tvae"]
     assert rows[0]["fit_s"] == 20.0 and rows[0]["quality"] == 0.95 and rows[0]["seeds"] == 3
     text = markdown({"command": "x", "commit": "c", "seconds": 1, "machine": {},
                      "medians": rows})
-    assert "| t | autoregressive | 3 | 20.0 |" in text and "| t | tvae | 1 | 100.0 |" in text
+    assert "| t | autoregressive | 3 | 20.0 | 10.00 |" in text  # fit s per 1,000 train rows
+    assert "| t | tvae | 1 | 100.0 | – |" in text  # no row count recorded
 
 
 def test_peers_combine_pools_earlier_results_later_runs_winning(tmp_path, monkeypatch):

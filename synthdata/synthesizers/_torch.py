@@ -259,3 +259,19 @@ def train_private(model: torch.nn.Module,
                 history.steps, steps, history.stopped, noise_multiplier, sample_rate,
                 history.seconds)
     return history
+
+
+def draw(logits: torch.Tensor, gen: torch.Generator, temperature: float = 1.0,
+         top_p: float = 1.0) -> torch.Tensor:
+    """One code per row from softmax(logits / temperature), nucleus-trimmed to ``top_p``
+    (inverse CDF of one uniform draw per row; a code of probability 0 is never drawn)."""
+    probs = torch.softmax(logits / temperature, dim=1)
+    if top_p < 1.0:
+        ordered, index = probs.sort(dim=1, descending=True)
+        keep = ordered.cumsum(dim=1) - ordered < top_p  # the first code always stays
+        ordered = ordered * keep
+        probs = torch.zeros_like(probs).scatter_(1, index, ordered)
+    cdf = probs.cumsum(dim=1)
+    u = torch.rand(len(probs), 1, generator=gen, device=gen.device).to(probs.device)
+    u = (u * (1 - 1e-6) + 1e-6) * cdf[:, -1:]  # never 0: a code of probability 0 is never drawn
+    return (cdf < u).sum(dim=1).clamp_(max=probs.shape[1] - 1)

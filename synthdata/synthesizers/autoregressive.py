@@ -609,7 +609,7 @@ class Autoregressive(Synthesizer):
                             want / want.sum(), dtype=torch.float32, device=device)
                         ).cpu().numpy()
                     logits = logits + torch.as_tensor(group_shift, device=device)[index]
-                values = _draw(logits, 1.0, 1.0, gen)
+                values = _torch.draw(logits, gen)
                 out[:, j] = values
                 net.absorb(x, j, values)
                 seen[part_column[j]] = 1.0
@@ -665,7 +665,7 @@ class Autoregressive(Synthesizer):
                 delta = _match(logits, target, allowed)
                 tv = float(0.5 * (torch.softmax(logits + delta, 1).mean(0) - target).abs().sum())
                 net.shift[j, :size] = delta
-                values = _draw(logits + delta, 1.0, 1.0, gen)
+                values = _torch.draw(logits + delta, gen)
                 net.absorb(x, j, values)
                 seen[part_column[j]] = 1.0
                 name = columns[part_column[j]]
@@ -795,7 +795,7 @@ class Autoregressive(Synthesizer):
                                 group_sizes), device=device)
                             width = group_shift.shape[1]
                             logits[:, :width] += group_shift[index]
-                        values = _draw(logits, temperature, top_p, gen)
+                        values = _torch.draw(logits, gen, temperature, top_p)
                     visible.append(j)
                     out[:, j] = values
                     net.absorb(x, j, values)
@@ -846,19 +846,3 @@ def _match(logits: Any, target: Any, keep: Any = None) -> Any:
         delta = delta + torch.where(keep, torch.log(target + 1e-9) - torch.log(mean + 1e-9),
                                     0.0)
     return delta
-
-
-def _draw(logits: Any, temperature: float, top_p: float, gen: Any) -> Any:
-    """One code per row from softmax(logits / temperature), nucleus-trimmed to ``top_p``."""
-    import torch
-
-    probs = torch.softmax(logits / temperature, dim=1)
-    if top_p < 1.0:
-        ordered, index = probs.sort(dim=1, descending=True)
-        keep = ordered.cumsum(dim=1) - ordered < top_p  # the first code always stays
-        ordered = ordered * keep
-        probs = torch.zeros_like(probs).scatter_(1, index, ordered)
-    cdf = probs.cumsum(dim=1)
-    u = torch.rand(len(probs), 1, generator=gen, device=gen.device).to(probs.device)
-    u = (u * (1 - 1e-6) + 1e-6) * cdf[:, -1:]  # never 0: a code of probability 0 is never drawn
-    return (cdf < u).sum(dim=1).clamp_(max=probs.shape[1] - 1)

@@ -450,7 +450,7 @@ class Diffusion(Synthesizer):
                                        .to(device) < share)
                     part = net.part_logits(logits, j).masked_fill(
                         net.banned[j, :layout.sizes[j]], -math.inf)
-                    drawn = _draw(part, gen)
+                    drawn = _torch.draw(part, gen)
                     codes[:, j] = torch.where(unmask, drawn, codes[:, j])
                 if n_nums:
                     ab_t = alpha_bar(torch.tensor(k_t / TRAIN_STEPS, device=device))
@@ -500,12 +500,3 @@ class Diffusion(Synthesizer):
             _torch.load_state(self.net_, load_arrays(folder / WEIGHTS), device)
             self.net_.eval()
 
-
-def _draw(logits: Any, gen: Any) -> Any:
-    """One code per row from softmax(logits) (inverse CDF of one uniform draw per row)."""
-    import torch
-
-    cdf = torch.softmax(logits, dim=1).cumsum(dim=1)
-    u = torch.rand(len(cdf), 1, generator=gen, device=gen.device).to(cdf.device)
-    u = (u * (1 - 1e-6) + 1e-6) * cdf[:, -1:]  # never 0: a code of probability 0 is never drawn
-    return (cdf < u).sum(dim=1).clamp_(max=cdf.shape[1] - 1)
