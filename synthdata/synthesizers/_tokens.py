@@ -32,6 +32,7 @@ The encoder is plain data (JSON + arrays): :meth:`Tokenizer.to_json` / :meth:`fr
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from synthdata.schema import ColumnKind, Schema, category_text
+from synthdata.validation import MAX_SEED
 
 MAX_DISCRETE = 128  # numbers with at most this many distinct values are categories ...
 MAX_RARE_SHARE = 0.01  # ... unless values too rare to generate hold more than this share
@@ -232,6 +234,22 @@ class Tokenizer:
                          dtype=object)
 
     # -- decode --
+    def generate(self, n_rows: int, seed: int, chunk: int, key_start: int,
+                 draw: Callable[[int, int], tuple[np.ndarray, np.random.Generator]]
+                 ) -> pd.DataFrame:
+        """``n_rows`` decoded rows made ``chunk`` rows at a time: chunk i's tokens and the
+        generator that decodes them come from ``draw(size, seed_i)``, seed_i derived from
+        (``seed``, i), so a chunk's rows do not depend on the chunks before it; generated keys
+        are numbered from ``key_start``."""
+        frames = []
+        for i, begin in enumerate(range(0, max(n_rows, 1), chunk)):
+            size = min(chunk, n_rows - begin)
+            chunk_seed = int(np.random.SeedSequence([seed, i]).generate_state(1)[0]) % (
+                MAX_SEED + 1)
+            tokens, rng = draw(size, chunk_seed)
+            frames.append(self.decode(tokens, rng, n_rows=size, key_start=key_start + begin))
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
     def decode(self, tokens: np.ndarray, rng: np.random.Generator, *, n_rows: int,
                key_start: int = 0) -> pd.DataFrame:
         out: dict[str, Any] = {}

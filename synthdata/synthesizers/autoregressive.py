@@ -60,7 +60,6 @@ from synthdata.synthesizers.base import (
     load_arrays,
     save_arrays,
 )
-from synthdata.validation import MAX_SEED
 
 logger = logging.getLogger(__name__)
 
@@ -746,15 +745,9 @@ class Autoregressive(Synthesizer):
     def _generate(self, n_rows: int, fixed: dict[int, list[int]], seed: int) -> pd.DataFrame:
         start = getattr(self, "_keys_drawn", 0)
         self._keys_drawn = start + n_rows
-        frames = []
-        for i, begin in enumerate(range(0, max(n_rows, 1), SAMPLE_CHUNK)):
-            size = min(SAMPLE_CHUNK, n_rows - begin)
-            chunk_seed = int(np.random.SeedSequence([seed, i]).generate_state(1)[0]) % (
-                MAX_SEED + 1)
-            tokens = self._tokens(size, fixed, chunk_seed)
-            frames.append(self.tokenizer_.decode(tokens, np.random.default_rng(chunk_seed),
-                                                 n_rows=size, key_start=start + begin))
-        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        return self.tokenizer_.generate(
+            n_rows, seed, SAMPLE_CHUNK, start,
+            lambda size, s: (self._tokens(size, fixed, s), np.random.default_rng(s)))
 
     def _tokens(self, n_rows: int, fixed: dict[int, list[int]], seed: int) -> np.ndarray:
         import torch

@@ -63,7 +63,6 @@ from synthdata.synthesizers.base import (
     load_arrays,
     save_arrays,
 )
-from synthdata.validation import MAX_SEED
 
 logger = logging.getLogger(__name__)
 
@@ -274,17 +273,13 @@ class BayesianNetwork(Synthesizer):
     def _generate(self, n_rows: int, fixed: dict[int, int], seed: int) -> pd.DataFrame:
         start = getattr(self, "_keys_drawn", 0)
         self._keys_drawn = start + n_rows
-        frames = []
-        for i, begin in enumerate(range(0, max(n_rows, 1), SAMPLE_CHUNK)):
-            size = min(SAMPLE_CHUNK, n_rows - begin)
-            chunk_seed = int(np.random.SeedSequence([seed, i]).generate_state(1)[0]) % (
-                MAX_SEED + 1)
-            rng = np.random.default_rng(chunk_seed)
-            tokens = sample_network(self.order_, self.parents_, self.tables_, self._allowed(),
-                                    size, fixed, rng)
-            frames.append(self.tokenizer_.decode(tokens, rng, n_rows=size,
-                                                 key_start=start + begin))
-        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+        def draw(size: int, chunk_seed: int) -> tuple[np.ndarray, np.random.Generator]:
+            rng = np.random.default_rng(chunk_seed)  # draws the tokens, then decodes them
+            return sample_network(self.order_, self.parents_, self.tables_, self._allowed(),
+                                  size, fixed, rng), rng
+
+        return self.tokenizer_.generate(n_rows, seed, SAMPLE_CHUNK, start, draw)
 
     def _allowed(self) -> list[np.ndarray]:
         return [np.asarray(p.allowed, dtype=bool) for p in self.tokenizer_.parts]

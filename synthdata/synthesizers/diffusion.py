@@ -61,7 +61,6 @@ from synthdata.synthesizers.base import (
     load_arrays,
     save_arrays,
 )
-from synthdata.validation import MAX_SEED
 
 logger = logging.getLogger(__name__)
 
@@ -402,17 +401,13 @@ class Diffusion(Synthesizer):
     def _generate(self, n_rows: int, fixed: dict[int, int], seed: int) -> pd.DataFrame:
         start = getattr(self, "_keys_drawn", 0)
         self._keys_drawn = start + n_rows
-        frames = []
         width = len(self.tokenizer_.parts)
-        for i, begin in enumerate(range(0, max(n_rows, 1), SAMPLE_CHUNK)):
-            size = min(SAMPLE_CHUNK, n_rows - begin)
-            chunk_seed = int(np.random.SeedSequence([seed, i]).generate_state(1)[0]) % (
-                MAX_SEED + 1)
-            codes, numbers = self._denoise(size, fixed, chunk_seed)
-            tokens = self.layout_.to_tokens(codes, numbers, width)
-            frames.append(self.tokenizer_.decode(tokens, np.random.default_rng(chunk_seed),
-                                                 n_rows=size, key_start=start + begin))
-        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+        def draw(size: int, chunk_seed: int) -> tuple[np.ndarray, np.random.Generator]:
+            tokens = self.layout_.to_tokens(*self._denoise(size, fixed, chunk_seed), width)
+            return tokens, np.random.default_rng(chunk_seed)
+
+        return self.tokenizer_.generate(n_rows, seed, SAMPLE_CHUNK, start, draw)
 
     def _denoise(self, n_rows: int, fixed: dict[int, int], seed: int
                  ) -> tuple[np.ndarray, np.ndarray]:
