@@ -63,7 +63,8 @@ FLAGS = {"out_dir": "--out", "out": "--out", "model_dir": "--model", "output": "
          "counts": "--counts", "where": "--where",
          "epochs": "--epochs", "batch_size": "--batch-size", "seed": "--seed",
          "device": "--device", "params": "--schema (synthesizer.params)",
-         "epsilon": "--epsilon"}
+         "epsilon": "--epsilon", "engine": "--engine", "ray_address": "--ray-address",
+         "workers": "--workers", "part_rows": "--part-rows"}
 
 
 def _fail(exc: BaseException | str) -> NoReturn:
@@ -120,6 +121,15 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress messages.")
 NoIndicatorOpt = Annotated[
     bool, typer.Option("--no-indicator", help="Leave out the 'synthetic' column.")
 ]
+EngineOpt = Annotated[str, typer.Option(
+    "--engine", help="local | ray: where the parallel work runs (ray: pip install "
+                     "'synthdata[ray]').")]
+RayAddressOpt = Annotated[str | None, typer.Option(
+    "--ray-address", help="Ray cluster to join ('auto', 'ray://host:10001'; default: start a "
+                          "local one).")]
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", help="Parallel workers (ray: default the cluster's CPUs; local: 1, more "
+                      "starts a process pool).")]
 SeedOpt = Annotated[
     int, typer.Option("--seed", help="Seed for split, fit and sample.", min=0, max=MAX_SEED)
 ]
@@ -259,13 +269,20 @@ def evaluate(
     schema: Annotated[Path, typer.Option("--schema", help="Schema YAML of the table.")],
     out: Annotated[str, typer.Option("--out", help="Output folder for report.json.")],
     seed: SeedOpt = 0,
+    engine: EngineOpt = "local",
+    ray_address: RayAddressOpt = None,
+    workers: WorkersOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Score a synthetic table (from synthdata or any other tool) against train and holdout."""
+    """Score a synthetic table (from synthdata or any other tool) against train and holdout.
+
+    --engine ray spreads the nearest-neighbour privacy figures over Ray workers (same figures).
+    """
     _setup_logging(quiet)
     from synthdata.pipeline import evaluate as evaluate_tables
 
-    result = _guard(evaluate_tables, train, synth, holdout, schema, out_dir=out, seed=seed)
+    result = _guard(evaluate_tables, train, synth, holdout, schema, out_dir=out, seed=seed,
+                    engine=engine, ray_address=ray_address, workers=workers)
     typer.echo(f"report: {result.out_dir / 'report.html'} (and report.json)")
     _figures(result.report)
     raise typer.Exit(result.exit_code)
@@ -349,7 +366,9 @@ def augment(
 def sample(
     model: Annotated[Path, typer.Option("--model", help="DIR/model folder saved by run.")],
     rows: Annotated[int, typer.Option("--rows", help="Rows to sample.")],
-    out: Annotated[str, typer.Option("--out", help="Output file (.parquet or .csv).")],
+    out: Annotated[str, typer.Option(
+        "--out", help="Output file (.parquet or .csv), or a folder (no extension) for Parquet "
+                      "parts part-00000.parquet, ...")],
     where: Annotated[
         list[str] | None,
         typer.Option("--where", help="Condition col=value (repeatable; categorical, ordinal "
@@ -364,9 +383,18 @@ def sample(
                                            "(unpickling runs code: only if you know its "
                                            "source).")
     ] = False,
+    engine: EngineOpt = "local",
+    ray_address: RayAddressOpt = None,
+    workers: WorkersOpt = None,
+    part_rows: Annotated[int, typer.Option(
+        "--part-rows", help="Rows per Parquet part when --out is a folder.")] = 1_000_000,
     quiet: QuietOpt = False,
 ) -> None:
-    """Sample again from a saved model, optionally conditioned (--where col=value)."""
+    """Sample again from a saved model, optionally conditioned (--where col=value).
+
+    With --out a folder, rows are written in Parquet parts, each seeded from (--seed, part
+    number): the same parts whatever --engine and --workers made them.
+    """
     _setup_logging(quiet)
     from synthdata.pipeline import sample_model
 
@@ -378,13 +406,20 @@ def sample(
                                  "--where churned=true"))
         conditions[column.strip()] = value.strip()
     result = _guard(sample_model, model, n_rows=rows, out=out, where=conditions, seed=seed,
-                    force=force, trust=trust)
+                    force=force, trust=trust, engine=engine, ray_address=ray_address,
+                    workers=workers, part_rows=part_rows)
     if result.exit_code == 1:
         failed = ", ".join(str(f.get("check")) for f in result.report["gate"].get("failures")
                            or [] if isinstance(f, dict))
         typer.echo(f"refused: the run that made this model failed its gate ({failed}); "
                    "pass --force to sample anyway (recorded)", err=True)
         raise typer.Exit(1)
+    if "parts" in result.manifest:
+        info = result.manifest["execution"]
+        typer.echo(f"wrote {len(result.manifest['parts'])} Parquet parts ({rows} rows) and "
+                   f"_manifest.json in {result.synthetic_path}/ ({info['engine']} engine, "
+                   f"{info['workers']} workers, {info['rows_per_second']:,.0f} rows/s)")
+        raise typer.Exit(0)
     typer.echo(f"wrote {result.synthetic_path} ({len(result.synth)} rows) and "
                f"{result.synthetic_path.name}.manifest.json")
     raise typer.Exit(0)

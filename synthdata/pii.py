@@ -358,13 +358,15 @@ def _fake_values(fake: Faker, pii_type: PiiType, n: int) -> list[str]:
     return [fake.unique.hexify("^" * 16) for _ in range(n)]
 
 
-def _hash_tokens(key: bytes, column: str, n: int) -> list[str]:
+def _hash_tokens(key: bytes, column: str, n: int, first_row: int = 0) -> list[str]:
     return [
-        hmac.new(key, f"{column}:{i}".encode(), hashlib.sha256).hexdigest()[:16] for i in range(n)
+        hmac.new(key, f"{column}:{i}".encode(), hashlib.sha256).hexdigest()[:16]
+        for i in range(first_row, first_row + n)
     ]
 
 
-def fill_pii(synth: pd.DataFrame, schema: Schema, *, seed: int, key: bytes) -> pd.DataFrame:
+def fill_pii(synth: pd.DataFrame, schema: Schema, *, seed: int, key: bytes,
+             first_row: int = 0) -> pd.DataFrame:
     """Add the PII and free-text columns to sampled rows, in schema column order.
 
     Per ``pii_strategy``: ``fake`` fills Faker values of the column's ``pii_type`` from a local,
@@ -381,6 +383,8 @@ def fill_pii(synth: pd.DataFrame, schema: Schema, *, seed: int, key: bytes) -> p
         schema: The table schema.
         seed: Seed of the Faker values.
         key: Per-run secret for the ``hash`` tokens.
+        first_row: Row number of ``synth``'s first row in the whole output (a part of a
+            sample written in parts), so ``hash`` tokens stay unique across the parts.
 
     Returns:
         A new frame with every schema column except dropped ones, in schema order.
@@ -415,7 +419,7 @@ def fill_pii(synth: pd.DataFrame, schema: Schema, *, seed: int, key: bytes) -> p
             if spec.pii_strategy == PiiStrategy.drop:
                 continue
             if spec.pii_strategy == PiiStrategy.hash:
-                values = _hash_tokens(bytes(key), column, n)
+                values = _hash_tokens(bytes(key), column, n, first_row)
             else:
                 fake.seed_instance(_column_seed(seed, column))
                 fake.unique.clear()

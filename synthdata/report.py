@@ -63,6 +63,9 @@ class RunInfo(BaseModel):
     format: str | None = None
     started_at: str
     duration_seconds: float
+    execution: dict[str, Any] = Field(
+        default_factory=lambda: {"engine": "local", "workers": 1},
+        description="Where the parallel work ran: engine (local | ray), workers, address.")
 
 
 class BalanceSection(BaseModel):

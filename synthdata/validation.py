@@ -33,6 +33,14 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
+def derived_seed(seed: int, index: int) -> int:
+    """The seed of chunk ``index`` of a job seeded with ``seed``: a function of the two alone,
+    so a chunk's rows do not depend on which worker made it or on the chunks before it."""
+    import numpy as np
+
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0]) % (MAX_SEED + 1)
+
+
 def check_seed(seed: Any, owner: str | None = None) -> int:
     """``seed`` as an int in [0, MAX_SEED], or ParameterError."""
     if not _is_int(seed) or not 0 <= seed <= MAX_SEED:

@@ -51,3 +51,30 @@ def schema_yaml(tmp_path: Path) -> Path:
     path = tmp_path / "schema.yaml"
     path.write_text((ROOT / "schemas" / "demo.yaml").read_text())
     return path
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One local Ray instance for the whole test session (the engine joins it, never stops
+    it). ``synthdata[ray]`` is part of the test command: a missing Ray fails, not skips."""
+    import ray
+
+    # workers import the task functions by module: the tests' own, too
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(
+                 [str(ROOT / "tests"), str(ROOT)])}})
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """`synthdata demo --out DIR --quiet`, run once for the tests that check its outputs,
+    its printout and its gate (the demo is `run` on make_demo_table(seed=0), seed 0)."""
+    from typer.testing import CliRunner
+
+    from synthdata.cli import app
+
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--quiet"])
+    return out, result

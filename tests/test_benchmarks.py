@@ -55,7 +55,7 @@ def test_ctgan_entry_has_both_sides_ratios_and_phases(demo):
 def test_gaussian_copula_entry_scores_quality(demo):
     schema, train, holdout = demo
     entry = harness.bench_one("gaussian_copula", schema, train, holdout, epochs=None,
-                              repeats=3, scoring=True)
+                              repeats=1, scoring=True)
     assert "per_epoch" not in entry["synthdata"]["phases"]
     q = entry["quality"]
     assert 0.5 < q["column_shapes"] <= 1 and 0.3 < q["column_pair_trends"] <= 1

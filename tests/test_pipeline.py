@@ -17,10 +17,12 @@ def _sha(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("name", ["gaussian_copula", "ctgan", "tvae"])
+# every backend's own fit and sample are reproducible (tests/test_synthesizers.py, registry
+# driven); this is the pipeline around one torch backend: split, PII refill, CSV export
+@pytest.mark.parametrize("name", ["ctgan"])
 def test_same_seed_gives_byte_identical_csv(tmp_path, small_csv, schema_yaml, name):
     # one epoch does not pass the gate's fidelity bounds; this test is about reproducibility
-    kwargs = {"force": True} if name == "gaussian_copula" else {"epochs": 1, "force": True}
+    kwargs = {"epochs": 1, "force": True}
     runs = [
         synthdata.run(small_csv, schema_yaml, out_dir=tmp_path / f"r{i}", synthesizer=name,
                       seed=1, fmt="csv", n_rows=200, **kwargs)
@@ -115,13 +117,8 @@ def test_failed_write_leaves_no_partial_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_demo_command(tmp_path):
-    from typer.testing import CliRunner
-
-    from synthdata.cli import app
-
-    out = tmp_path / "demo"
-    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--quiet"])
+def test_demo_command(demo_run):
+    out, result = demo_run
     assert result.exit_code == 0, result.output
     assert str(out) in result.output
     assert (out / "synthetic.parquet").exists() and (out / "report.json").exists()

@@ -168,9 +168,8 @@ def test_csv_export_of_a_hyperlink_formula_does_not_start_with_equals(tmp_path):
     assert not back["t"][0].startswith("=") and back["t"][0].endswith(cell)
 
 
-def test_demo_prints_the_verdict_and_the_report_path(tmp_path):
-    out = tmp_path / "demo"
-    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--quiet"])
+def test_demo_prints_the_verdict_and_the_report_path(demo_run):
+    out, result = demo_run
     assert result.exit_code in (0, 1), result.output
     assert re.search(r"verdict: (PASSED|FAILED)", result.output)
     assert str(out / "report.html") in result.output

@@ -9,7 +9,9 @@ indicator), and categories are one-hot vectors scaled by 1/sqrt(2), so two rows 
 one category are exactly 1 apart in that column, like two numbers at opposite ends of the range.
 The distance is Euclidean over all columns. Nearest neighbours come from scikit-learn's
 brute-force search, which works through the rows in chunks (``working_memory``), so memory stays
-bounded whatever the row count.
+bounded whatever the row count; the search is cut into blocks of query x reference rows that an
+execution engine (``synthdata.execution``: here, or Ray workers) runs, with the same figures
+either way. Exact copies are a hash join (linear in the rows) and stay in this process.
 
 Figures (``privacy.figures``):
 
@@ -87,21 +89,67 @@ def quasi_identifiers(schema: Schema) -> list[str]:
     return found
 
 
-def _nearest(reference: np.ndarray, query: np.ndarray, k: int = 1) -> np.ndarray:
-    """Distances from each query row to its ``k`` nearest reference rows, chunked."""
-    return _neighbours(reference, query, k)[0]
+# rows per task of the nearest-neighbour search: query rows, and reference rows once the
+# reference is larger than one block; both engines run the same tasks, so the same figures
+QUERY_BLOCK_ROWS = 20_000
+REFERENCE_BLOCK_ROWS = 500_000
 
 
-def _neighbours(reference: np.ndarray, query: np.ndarray, k: int = 1
+def _nearest(reference: np.ndarray, query: np.ndarray, k: int = 1, engine: Any = None
+             ) -> np.ndarray:
+    """Distances from each query row to its ``k`` nearest reference rows."""
+    return _neighbours(reference, query, k, engine)[0]
+
+
+def _neighbours(reference: np.ndarray, query: np.ndarray, k: int = 1, engine: Any = None
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Distances and row numbers of each query row's ``k`` nearest reference rows, chunked."""
+    """Distances and row numbers of each query row's ``k`` nearest reference rows.
+
+    The search is cut into tasks of ``QUERY_BLOCK_ROWS`` query rows x ``REFERENCE_BLOCK_ROWS``
+    reference rows, run by ``engine`` (default: here, one after another): a Ray engine spreads
+    them over workers. Each query block's candidates from the reference blocks are merged by
+    (distance, row number), so every engine and worker count gives the same figures.
+    """
+    if engine is None:
+        from synthdata.execution.local import LocalEngine
+
+        engine = LocalEngine(workers=1)
+    n_query, n_ref = len(query), len(reference)
+    q_blocks = [(b, min(b + QUERY_BLOCK_ROWS, n_query))
+                for b in range(0, max(n_query, 1), QUERY_BLOCK_ROWS)]
+    r_blocks = [(b, min(b + REFERENCE_BLOCK_ROWS, n_ref))
+                for b in range(0, max(n_ref, 1), REFERENCE_BLOCK_ROWS)]
+    tasks = [(q, r, k) for q in q_blocks for r in r_blocks]
+    found = iter(engine.map(_knn_block, tasks, shared=(reference, query)))
+    distances, index = [], []
+    for _ in q_blocks:
+        parts = [next(found) for _ in r_blocks]
+        if len(parts) == 1:
+            d, i = parts[0]
+        else:
+            d = np.concatenate([p[0] for p in parts], axis=1)
+            i = np.concatenate([p[1] for p in parts], axis=1)
+            order = np.lexsort((i, d), axis=-1)[:, :k]
+            d, i = np.take_along_axis(d, order, 1), np.take_along_axis(i, order, 1)
+        distances.append(d)
+        index.append(i)
+    return np.concatenate(distances), np.concatenate(index)
+
+
+def _knn_block(task: tuple[tuple[int, int], tuple[int, int], int],
+               shared: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """One task: the ``k`` nearest rows of reference block ``r`` to query block ``q``
+    (scikit-learn's brute-force search, itself chunked by ``working_memory``)."""
     import sklearn
     from sklearn.neighbors import NearestNeighbors
 
+    (q0, q1), (r0, r1), k = task
+    reference, query = shared
     with sklearn.config_context(working_memory=WORKING_MEMORY_MB):
-        model = NearestNeighbors(n_neighbors=k, algorithm="brute", metric="euclidean")
-        distances, index = model.fit(reference).kneighbors(query)
-    return distances.astype("float64"), index
+        model = NearestNeighbors(n_neighbors=min(k, r1 - r0), algorithm="brute",
+                                 metric="euclidean")
+        distances, index = model.fit(reference[r0:r1]).kneighbors(query[q0:q1])
+    return distances.astype("float64"), index + r0
 
 
 def _dcr_share_se(closest_train: np.ndarray, closest_holdout: np.ndarray, nearer: np.ndarray,
@@ -128,8 +176,9 @@ def _dcr_share_se(closest_train: np.ndarray, closest_holdout: np.ndarray, nearer
 
 
 def distances(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
-              schema: Schema, *, seed: int = 0) -> Result:
-    """DCR share, 5th-percentile DCRs and NNDR of synth against train and holdout."""
+              schema: Schema, *, seed: int = 0, engine: Any = None) -> Result:
+    """DCR share, 5th-percentile DCRs and NNDR of synth against train and holdout (the
+    nearest-neighbour searches run on ``engine``, default here)."""
     rng = np.random.default_rng(seed)
     columns = scored_columns(schema)
     n = min(len(train), len(holdout))
@@ -139,8 +188,8 @@ def distances(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
     x_train, x_holdout = encoder.transform(train_eq), encoder.transform(holdout_eq)
     x_synth = encoder.transform(synth)
 
-    to_train, train_index = _neighbours(x_train, x_synth, k=2)
-    to_holdout, holdout_index = _neighbours(x_holdout, x_synth, k=2)
+    to_train, train_index = _neighbours(x_train, x_synth, k=2, engine=engine)
+    to_holdout, holdout_index = _neighbours(x_holdout, x_synth, k=2, engine=engine)
     d_train, d_holdout = to_train[:, 0], to_holdout[:, 0]
     # float32 encodings: treat differences below rounding as ties
     tie = np.isclose(d_train, d_holdout, rtol=1e-5, atol=1e-6)
@@ -149,7 +198,7 @@ def distances(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
     share_se = _dcr_share_se(train_index[:, 0], holdout_index[:, 0], nearer, tie,
                              len(x_train), len(x_holdout))
 
-    holdout_to_train = _nearest(x_train, encoder.transform(holdout), k=1)[:, 0]
+    holdout_to_train = _nearest(x_train, encoder.transform(holdout), k=1, engine=engine)[:, 0]
     p5_synth = float(np.percentile(d_train, 5))
     p5_holdout = float(np.percentile(holdout_to_train, 5))
 
@@ -265,7 +314,7 @@ def _auc_null_se(scores: np.ndarray, n_members: int, n_non_members: int) -> floa
 
 
 def membership_inference(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
-                         schema: Schema, *, seed: int = 0) -> Result:
+                         schema: Schema, *, seed: int = 0, engine: Any = None) -> Result:
     """A distance attacker: the closer a real row is to some synth row, the likelier a member."""
     from sklearn.metrics import roc_auc_score, roc_curve
 
@@ -276,8 +325,8 @@ def membership_inference(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.D
     non_members = subsample(holdout, n, rng)
     encoder = MixedEncoder(columns, schema).fit(train)
     x_synth = encoder.transform(synth)
-    d_members = _nearest(x_synth, encoder.transform(members))[:, 0]
-    d_non = _nearest(x_synth, encoder.transform(non_members))[:, 0]
+    d_members = _nearest(x_synth, encoder.transform(members), engine=engine)[:, 0]
+    d_non = _nearest(x_synth, encoder.transform(non_members), engine=engine)[:, 0]
     labels = np.r_[np.ones(len(d_members)), np.zeros(len(d_non))]
     scores = -np.r_[d_members, d_non]
     auc = float(roc_auc_score(labels, scores))
@@ -347,16 +396,20 @@ def reidentification(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataF
 
 
 def evaluate_privacy(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame,
-                     schema: Schema, *, seed: int = 0) -> dict[str, Any]:
+                     schema: Schema, *, seed: int = 0, engine: Any = None) -> dict[str, Any]:
     """Every privacy metric; a metric that fails records its error instead of sinking the rest.
 
-    Returns the report's ``privacy`` section: ``figures``, ``scores``, ``details``.
+    The nearest-neighbour searches (DCR, NNDR, the membership attack) run on ``engine``
+    (``synthdata.execution``; default: here). Returns the report's ``privacy`` section:
+    ``figures``, ``scores``, ``details``.
     """
+    sharded = {"engine": engine}
     out = run_metrics("privacy", [
-        (name, partial(metric, train, synth, holdout, schema, seed=seed))
-        for name, metric in (("distances", distances), ("exact_copies", exact_copies),
-                             ("membership_inference", membership_inference),
-                             ("reidentification", reidentification))
+        (name, partial(metric, train, synth, holdout, schema, seed=seed, **extra))
+        for name, metric, extra in (
+            ("distances", distances, sharded), ("exact_copies", exact_copies, {}),
+            ("membership_inference", membership_inference, sharded),
+            ("reidentification", reidentification, {}))
     ], clean_figures=True)
     return {"figures": out.figures, "scores": out.scores, "details": out.details}
 

@@ -74,17 +74,24 @@ def evaluate(
     *,
     out_dir: str | Path | None = None,
     seed: int = 0,
+    engine: str = "local",
+    ray_address: str | None = None,
+    workers: int | None = None,
 ) -> RunResult:
     """Score ``synth`` (made by synthdata or any other tool) against ``train`` and ``holdout``.
 
     ``holdout`` must be real rows the generator never saw. Writes ``report.json`` and
-    ``report.html`` into ``out_dir`` when given.
+    ``report.html`` into ``out_dir`` when given. The nearest-neighbour privacy figures run on
+    ``engine`` (``local`` | ``ray``, see ``synthdata.execution``), with the same figures on
+    either; ``report.json`` -> ``execution`` says which.
 
     Raises:
         SchemaError, DataError, ParameterError: bad input, before any scoring or writing.
     """
+    from synthdata.execution import check_engine, get_engine
     from synthdata.io import read_table
 
+    check_engine(engine, address=ray_address, workers=workers)
     p = steps.plan("evaluate", schema, out_dir=out_dir, seed=seed, fit=False,
                    inputs={"train table": train, "synth table": synth,
                            "holdout table": holdout})
@@ -99,12 +106,14 @@ def evaluate(
     if problems:
         raise DataError(problems, source="evaluate inputs")
     notes = _self_check(tables, p.schema, seed)
-    scores = steps.score(tables["train"], tables["synth"], tables["holdout"], p.schema,
-                         seed=seed)
+    with get_engine(engine, address=ray_address, workers=workers) as runner:
+        scores = steps.score(tables["train"], tables["synth"], tables["holdout"], p.schema,
+                             seed=seed, engine=runner)
+        execution = runner.describe()
     rep = steps.report(p, scores=scores, table=" | ".join(
         steps.table_label(t) for t in (train, synth, holdout)), n_rows_input=None,
         n_rows_train=len(tables["train"]), n_rows_holdout=len(tables["holdout"]),
-        n_rows_synthetic=len(tables["synth"]), notes=notes)
+        n_rows_synthetic=len(tables["synth"]), notes=notes, execution=execution)
     steps.gate(rep, p)
     if p.out_dir is not None:
         p.out_dir.mkdir(parents=True, exist_ok=True)

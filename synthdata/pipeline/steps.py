@@ -298,11 +298,16 @@ def generate(p: Plan, n_rows: int) -> pd.DataFrame:
     return synth
 
 
-def with_pii(synth: pd.DataFrame, schema: Schema, seed: int) -> pd.DataFrame:
-    """PII columns re-filled with fake (or hashed) values: real PII never reaches an output."""
+def with_pii(synth: pd.DataFrame, schema: Schema, seed: int, *, key: bytes | None = None,
+             first_row: int = 0) -> pd.DataFrame:
+    """PII columns re-filled with fake (or hashed) values: real PII never reaches an output.
+
+    ``key`` (default: fresh random bytes) keys the ``hash`` tokens; the parts of one sample
+    share one key and pass their ``first_row``, so their tokens are unique across parts."""
     from synthdata.pii import fill_pii
 
-    return fill_pii(synth, schema, seed=seed, key=secrets.token_bytes(32))
+    return fill_pii(synth, schema, seed=seed, key=key or secrets.token_bytes(32),
+                    first_row=first_row)
 
 
 def fresh_keys(synth: pd.DataFrame, real: pd.DataFrame, schema: Schema) -> pd.DataFrame:
@@ -344,8 +349,9 @@ class Scores:
 
 
 def score(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame, schema: Schema, *,
-          seed: int, timer: Timer | None = None) -> Scores:
-    """Fidelity, privacy and bias of ``synth`` (modelled columns) against train and holdout."""
+          seed: int, timer: Timer | None = None, engine: Any = None) -> Scores:
+    """Fidelity, privacy and bias of ``synth`` (modelled columns) against train and holdout;
+    the privacy section's nearest-neighbour searches run on ``engine`` (default: here)."""
     from synthdata.metrics._base import row
     from synthdata.metrics.bias import evaluate_bias
     from synthdata.metrics.fidelity import evaluate_fidelity
@@ -358,7 +364,8 @@ def score(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame, schem
                            ("bias", evaluate_bias)):
         logger.info("scoring %s", name)
         try:  # each metric records its own failure; this catches a whole section failing
-            sections[name] = evaluate(train, synth, holdout, schema, seed=seed)
+            extra = {"engine": engine} if name == "privacy" else {}
+            sections[name] = evaluate(train, synth, holdout, schema, seed=seed, **extra)
         except Exception as exc:  # the report still says what failed (and the gate fails
             # a privacy section it cannot see)
             logger.warning("%s scoring failed: %s", name, exc)
@@ -376,7 +383,8 @@ def score(train: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame, schem
 
 def report(p: Plan, *, scores: Scores | None, table: str, n_rows_input: int | None,
            n_rows_train: int, n_rows_holdout: int, n_rows_synthetic: int,
-           notes: list[str], **sections: Any) -> Any:
+           notes: list[str], execution: dict[str, Any] | None = None,
+           **sections: Any) -> Any:
     """The typed report of a command (``sections``: ``pii``, ``balance``, ``augment``)."""
     from synthdata import __version__
     from synthdata.report import PrivacySection, Report, RunInfo, Section
@@ -396,7 +404,8 @@ def report(p: Plan, *, scores: Scores | None, table: str, n_rows_input: int | No
         n_rows_input=n_rows_input, n_rows_train=n_rows_train, n_rows_holdout=n_rows_holdout,
         n_rows_synthetic=n_rows_synthetic, format=p.fmt if model is not None else None,
         started_at=p.timer.started.isoformat(timespec="seconds"),
-        duration_seconds=p.timer.total)
+        duration_seconds=p.timer.total,
+        **({"execution": execution} if execution is not None else {}))
     return Report(
         synthdata_version=__version__, run=info,
         fidelity=scores.fidelity if scores is not None else Section(),

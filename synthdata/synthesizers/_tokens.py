@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from synthdata.schema import ColumnKind, Schema, category_text
-from synthdata.validation import MAX_SEED
+from synthdata.validation import derived_seed
 
 MAX_DISCRETE = 128  # numbers with at most this many distinct values are categories ...
 MAX_RARE_SHARE = 0.01  # ... unless values too rare to generate hold more than this share
@@ -244,9 +244,7 @@ class Tokenizer:
         frames = []
         for i, begin in enumerate(range(0, max(n_rows, 1), chunk)):
             size = min(chunk, n_rows - begin)
-            chunk_seed = int(np.random.SeedSequence([seed, i]).generate_state(1)[0]) % (
-                MAX_SEED + 1)
-            tokens, rng = draw(size, chunk_seed)
+            tokens, rng = draw(size, derived_seed(seed, i))
             frames.append(self.decode(tokens, rng, n_rows=size, key_start=key_start + begin))
         return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 

@@ -1,0 +1,60 @@
+"""The local engine: the tasks in this process, or in a pool of ``workers`` processes.
+
+Needs nothing installed. One process already uses every core through numpy's and torch's
+threads, so ``workers=1`` (the default) runs the tasks here, in order; ``workers > 1`` starts
+that many fresh (spawned) processes, each with one thread and its own copy of ``shared``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from synthdata.execution import Engine, R, T
+
+_SHARED: Any = None
+
+
+def _init_worker(shared: Any) -> None:
+    global _SHARED
+    import os
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # pragma: no cover - torch is a dependency of sdv
+        pass
+    _SHARED = shared
+
+
+def _call(fn: Callable[[Any, Any], Any], task: Any) -> Any:
+    return fn(task, _SHARED)
+
+
+class LocalEngine(Engine):
+    """The tasks here, one after another, or over a spawned process pool."""
+
+    name = "local"
+
+    def map(self, fn: Callable[[T, Any], R], tasks: Iterable[T], *, shared: Any = None
+            ) -> Iterator[R]:
+        if self.workers <= 1:
+            for task in tasks:
+                yield fn(task, shared)
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
+                                 initargs=(shared,)) as pool:
+            pending: deque[Any] = deque()
+            for task in tasks:  # at most 2 tasks per worker in flight: bounded memory
+                pending.append(pool.submit(_call, fn, task))
+                if len(pending) >= 2 * self.workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()

@@ -1,0 +1,77 @@
+"""The Ray engine (``synthdata[ray]``): tasks on a Ray cluster.
+
+``address=None`` starts a private local Ray instance with ``workers`` CPUs (or this machine's
+count) and stops it on :meth:`close`; ``address="auto"`` or ``"ray://host:10001"`` joins a
+running cluster, whose nodes need synthdata installed and, for outputs, a folder they all see
+(a shared file system). A Ray instance already started in this process (``ray.init``) is used
+as it is. Each task takes one CPU, so torch runs one thread per worker; ``shared`` goes to the
+object store once per job and every task reads it from there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from synthdata._optional import require
+from synthdata.execution import Engine, R, T
+
+logger = logging.getLogger(__name__)
+
+
+def _ray() -> Any:
+    return require("ray", extra="ray", feature="--engine ray")
+
+
+def _token_notice(record: logging.LogRecord) -> bool:
+    return "Token authentication is enabled" not in record.getMessage()
+
+
+class RayEngine(Engine):
+    """Tasks on Ray, at most ``workers`` at a time (default: the cluster's CPUs)."""
+
+    name = "ray"
+
+    def __init__(self, *, address: str | None = None, workers: int | None = None) -> None:
+        ray = _ray()
+        self.address = address
+        self._started = False
+        if not ray.is_initialized():
+            logger.info("starting Ray (%s)", address or "a local instance")
+            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+                                      "logging_level": logging.WARNING}
+            if address is None:
+                kwargs["num_cpus"] = workers
+            # Ray's notice that it turned token authentication on (its default) is noise to
+            # a CLI user; its warnings about authentication being off still show
+            notices = logging.getLogger("ray._private.authentication.authentication_token_setup")
+            notices.addFilter(_token_notice)
+            try:
+                ray.init(address=address, **kwargs)
+            finally:
+                notices.removeFilter(_token_notice)
+            self._started = True
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        super().__init__(workers=workers or max(1, cpus))
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "address": self.address or "local"}
+
+    def map(self, fn: Callable[[T, Any], R], tasks: Iterable[T], *, shared: Any = None
+            ) -> Iterator[R]:
+        ray = _ray()
+        shared_ref = ray.put(shared)
+        remote = ray.remote(num_cpus=1, max_retries=2)(fn)
+        pending: list[Any] = []  # in task order; at most `workers` submitted and not yielded
+        for task in tasks:
+            pending.append(remote.remote(task, shared_ref))
+            if len(pending) >= self.workers:
+                yield ray.get(pending.pop(0))
+        while pending:
+            yield ray.get(pending.pop(0))
+
+    def close(self) -> None:
+        if self._started:
+            _ray().shutdown()
+            self._started = False
