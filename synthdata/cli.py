@@ -64,7 +64,8 @@ FLAGS = {"out_dir": "--out", "out": "--out", "model_dir": "--model", "output": "
          "epochs": "--epochs", "batch_size": "--batch-size", "seed": "--seed",
          "device": "--device", "params": "--schema (synthesizer.params)",
          "epsilon": "--epsilon", "engine": "--engine", "ray_address": "--ray-address",
-         "workers": "--workers", "part_rows": "--part-rows"}
+         "workers": "--workers", "part_rows": "--part-rows", "candidates": "--candidates",
+         "candidate_seeds": "--candidate-seeds"}
 
 
 def _fail(exc: BaseException | str) -> NoReturn:
@@ -102,7 +103,8 @@ def _guard(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
 SynthOpt = Annotated[
     str | None,
     typer.Option("--synthesizer", help=" | ".join(synthesizer_names())
-                 + " (default: the schema's; see `synthdata synthesizers`)."),
+                 + " (default: the schema's; see `synthdata synthesizers`); run also takes "
+                 "auto: fit every candidate, export the best that passes the gate."),
 ]
 EpochsOpt = Annotated[
     int | None, typer.Option("--epochs", help="Training epochs (synthesizers that train in "
@@ -145,6 +147,12 @@ def _summary(result) -> None:  # type: ignore[no-untyped-def]
     typer.echo(f"  manifest          : {result.out_dir / 'manifest.json'}")
     if result.synthetic_path is not None:
         typer.echo(f"  model             : {result.out_dir / 'model'}/")
+    for c in result.report.get("candidates") or []:
+        verdict = "passes" if c["gate"]["passed"] else \
+            f"fails ({', '.join(c['gate']['failures'])})"
+        typer.echo(f"  {'* ' if c['chosen'] else '  '}candidate {c['synthesizer']:<16} seed "
+                   f"{c['seed']:<4} combined {c['combined_score']:.4f}  fit "
+                   f"{c['seconds']['fit']:.0f} s  {verdict}")
     _figures(result.report)
 
 
@@ -241,8 +249,21 @@ def run(
     epsilon: Annotated[float | None, typer.Option(
         "--epsilon", help="Fit a differentially private model with this privacy budget "
         "(synthesizers that take epsilon; sets synthesizer.params.epsilon).")] = None,
+    candidates: Annotated[str | None, typer.Option(
+        "--candidates", help="With --synthesizer auto: the synthesizers to choose from, "
+                             "comma-separated (default: every one that can run here).")] = None,
+    candidate_seeds: Annotated[int, typer.Option(
+        "--candidate-seeds", help="With --synthesizer auto: seeds per candidate (--seed, "
+                                  "--seed + 1, ...).")] = 1,
+    engine: EngineOpt = "local",
+    ray_address: RayAddressOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
-    """Fit a synthesizer on TABLE, sample, score, and write the outputs to --out."""
+    """Fit a synthesizer on TABLE, sample, score, and write the outputs to --out.
+
+    --synthesizer auto fits the candidates on the same split (in parallel with --engine ray
+    or --workers N), scores each on the same holdout and exports the best that passes the gate.
+    """
     _setup_logging(quiet)
     from synthdata.pipeline import run as run_pipeline
 
@@ -253,7 +274,10 @@ def run(
         run_pipeline, table, schema, out_dir=out, synthesizer=synthesizer, n_rows=rows,
         epochs=epochs, batch_size=batch_size, device=device, seed=seed, holdout=holdout,
         fmt=fmt, force=force, progress=not quiet,
-        params={"epsilon": epsilon} if epsilon is not None else None,
+        params={"epsilon": epsilon} if epsilon is not None else None, engine=engine,
+        ray_address=ray_address, workers=workers,
+        candidates=[c.strip() for c in candidates.split(",") if c.strip()]
+        if candidates is not None else None, candidate_seeds=candidate_seeds,
     )
     _summary(result)
     raise typer.Exit(result.exit_code)
@@ -521,26 +545,21 @@ def schema_check(
 @app.command()
 def synthesizers() -> None:
     """List the registered synthesizers, what they can do, and whether they can run here."""
-    from synthdata.synthesizers.registry import backend_class
+    from synthdata.synthesizers.registry import backend_class, problem
 
     for name in synthesizer_names():
-        try:
-            cls = backend_class(name)
-            problem = None
-            if getattr(cls, "sdv_class", None):
-                import sdv  # noqa: F401
-            if cls.uses_torch:
-                import torch
-
-                status = "ready (device auto -> " + (
-                    "cuda" if torch.cuda.is_available() else "cpu") + ")"
-            else:
-                status = "ready (cpu)"
-        except ImportError as exc:  # a broken install, reported rather than raised
-            problem = str(exc)
-        if problem:
-            typer.echo(f"{name:<16} cannot run: {problem}")
+        trouble = problem(name)
+        if trouble:
+            typer.echo(f"{name:<16} cannot run: {trouble}")
             continue
+        cls = backend_class(name)
+        if cls.uses_torch:
+            import torch
+
+            status = "ready (device auto -> " + (
+                "cuda" if torch.cuda.is_available() else "cpu") + ")"
+        else:
+            status = "ready (cpu)"
         traits = [t for t, on in (("conditional", cls.conditional),
                                   ("epochs", cls.trains_in_epochs()),
                                   ("differentially private", cls.differentially_private),

@@ -112,11 +112,14 @@ class Report(BaseModel):
     model: dict[str, Any] = Field(
         default_factory=dict, description="What the synthesizer learnt that a reader can "
         "check, e.g. network: [{column, parents}] of a Bayesian network.")
+    candidates: list[dict[str, Any]] | None = Field(
+        None, description="run --synthesizer auto: every candidate fitted (synthesizer, seed, "
+        "params, combined_score, section_means, figures, gate verdict, seconds, chosen).")
 
     def to_json_dict(self) -> dict[str, Any]:
         """The JSON written to ``report.json`` (sections a command does not make are left out)."""
         out = self.model_dump(mode="json")
-        for optional in ("balance", "augment"):
+        for optional in ("balance", "augment", "candidates"):
             if out[optional] is None:
                 del out[optional]
         return out
@@ -297,6 +300,7 @@ def render_html(report: dict[str, Any]) -> str:
     for note in report.get("notes") or []:
         parts.append(f"<p class='muted'>Note: {_e(note)}</p>")
     parts.append(_balance_html(report.get("balance") or {}))
+    parts.append(_candidates_html(report.get("candidates") or []))
     parts.append(_fidelity_html(report.get("fidelity") or {}))
     parts.append(_privacy_html(report.get("privacy") or {}))
     parts.append(_network_html((report.get("model") or {}).get("network") or []))
@@ -309,6 +313,29 @@ def render_html(report: dict[str, Any]) -> str:
             for p in report["pii"]]))
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _candidates_html(candidates: list[dict[str, Any]]) -> str:
+    if not candidates:
+        return ""
+    names = ("column_shapes", "column_pair_trends", "detection_auc", "ml_efficacy_skill",
+             "dcr_share", "mia_auc")
+    rows = []
+    for c in candidates:
+        gate = c.get("gate") or {}
+        figures = c.get("figures") or {}
+        rows.append([
+            ("&#9733; " if c.get("chosen") else "") + _e(c.get("synthesizer")),
+            _e(c.get("seed")), _num(c.get("combined_score"), 4),
+            *[_num(figures.get(n)) for n in names],
+            "passes" if gate.get("passed") else _e("fails: " + ", ".join(
+                gate.get("failures") or [])),
+            _num((c.get("seconds") or {}).get("fit"), 1)])
+    return ("<h2>Candidates (--synthesizer auto)</h2><p>Each candidate was fitted on the same "
+            "training rows and scored on the same holdout; the chosen one (&#9733;) has the "
+            "highest combined score (the mean of the fidelity, privacy and bias section "
+            "means) among those that pass the gate. This report describes it.</p>"
+            + _table(["synthesizer", "seed", "combined", *names, "gate", "fit s"], rows))
 
 
 def _figure_rows(figures: dict[str, Any], reference: dict[str, Any],

@@ -203,6 +203,8 @@ def test_without_the_extra_engine_ray_exits_2_with_the_install_command(run_dir, 
 def test_the_local_path_never_imports_ray(run_dir, tmp_path):
     model, table = run_dir / "model", run_dir.parent / "t.csv"
     commands = [
+        f"run|{table}|--schema|{ROOT / 'schemas' / 'demo.yaml'}|--out|{tmp_path / 'run'}"
+        "|--synthesizer|bayesian_network|--quiet",
         f"sample|--model|{model}|--rows|50|--out|{tmp_path / 'one.parquet'}|--force|--quiet",
         f"sample|--model|{model}|--rows|50|--out|{tmp_path / 'parts'}|--part-rows|20|--force"
         "|--quiet",
@@ -215,6 +217,7 @@ def test_the_local_path_never_imports_ray(run_dir, tmp_path):
     assert "RAY: []" in proc.stdout, proc.stdout
     assert (tmp_path / "parts" / "part-00002.parquet").is_file()
     assert (tmp_path / "eval" / "report.json").is_file()
+    assert (tmp_path / "run" / "report.json").is_file()
 
 
 def test_the_fence_sees_ray_when_it_is_used(run_dir, tmp_path):

@@ -40,6 +40,11 @@ def run(
     force: bool = False,
     params: dict[str, Any] | None = None,
     progress: bool = False,
+    engine: str = "local",
+    ray_address: str | None = None,
+    workers: int | None = None,
+    candidates: list[str] | None = None,
+    candidate_seeds: int = 1,
 ) -> RunResult:
     """Fit a synthesizer on ``table``, sample, score, and write the outputs to ``out_dir``.
 
@@ -48,12 +53,31 @@ def run(
     left as None take the schema's defaults (``synthesizer:`` and ``split:`` blocks).
     ``progress=True`` shows the epoch progress bar of synthesizers that train in epochs.
 
+    ``synthesizer="auto"`` fits ``candidates`` (default: every synthesizer that can run
+    here) with ``candidate_seeds`` seeds each on the same split, scores each on the same
+    holdout and exports the best that passes the gate (``synthdata.pipeline.choose``);
+    ``report.json`` -> ``candidates`` lists them all. ``engine`` (``local`` | ``ray``) runs
+    the candidates and the nearest-neighbour privacy figures (``synthdata.execution``).
+
     Raises:
         SchemaError, DataError, ParameterError, DeviceError: bad input, raised before any
             fitting and before anything is written.
     """
+    from synthdata.execution import check_engine, get_engine
     from synthdata.pii import pii_report
+    from synthdata.pipeline.choose import AUTO, run_auto
 
+    if synthesizer == AUTO:
+        return run_auto(table, schema, out_dir=out_dir, candidates=candidates,
+                        candidate_seeds=candidate_seeds, n_rows=n_rows, epochs=epochs,
+                        batch_size=batch_size, device=device, seed=seed, holdout=holdout,
+                        fmt=fmt, force=force, params=params, engine=engine,
+                        ray_address=ray_address, workers=workers)
+    if candidates is not None or candidate_seeds != 1:
+        raise ParameterError("candidates and candidate_seeds choose among synthesizers; "
+                             f"expected synthesizer 'auto', found {synthesizer!r}: add "
+                             "--synthesizer auto or drop them", param="candidates")
+    check_engine(engine, address=ray_address, workers=workers)
     p = steps.plan("run", schema, out_dir=out_dir, seed=seed, fmt=fmt, holdout=holdout,
                    force=force, n_rows=n_rows, synthesizer=synthesizer, epochs=epochs,
                    batch_size=batch_size, device=device, params=params,
@@ -64,11 +88,14 @@ def run(
     steps.fit(p, data, progress=progress)
     modelled = steps.generate(p, n_rows)
     synth = steps.with_pii(modelled, p.schema, p.seed)
-    scores = steps.score(data.train, modelled, data.holdout, p.schema, seed=p.seed,
-                         timer=p.timer)
+    with get_engine(engine, address=ray_address, workers=workers) as runner:
+        scores = steps.score(data.train, modelled, data.holdout, p.schema, seed=p.seed,
+                             timer=p.timer, engine=runner)
+        execution = runner.describe()
     rep = steps.report(p, scores=scores, table=data.label, n_rows_input=data.n_rows,
                        n_rows_train=len(data.train), n_rows_holdout=len(data.holdout),
-                       n_rows_synthetic=len(synth), notes=[], pii=pii_report(p.schema))
+                       n_rows_synthetic=len(synth), notes=[], pii=pii_report(p.schema),
+                       execution=execution)
     export = steps.gate(rep, p)
     manifest, path = steps.write_outputs(p, rep, export=export, stem="synthetic", table=synth,
                                          data=data, schema_for_csv=p.schema, save_model=True)

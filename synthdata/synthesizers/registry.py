@@ -76,3 +76,21 @@ def private_names() -> list[str]:
 def epoch_names() -> list[str]:
     """Backends that train in epochs (take ``epochs`` and ``batch_size``)."""
     return [n for n in REGISTRY if backend_class(n).trains_in_epochs()]
+
+
+def problem(name: str) -> str | None:
+    """Why ``name`` cannot run on this machine (its dependencies do not import), or None."""
+    try:
+        cls = backend_class(name)
+        if getattr(cls, "sdv_class", None):
+            import sdv  # noqa: F401
+        if cls.uses_torch:
+            import torch  # noqa: F401
+    except ImportError as exc:  # a broken install, reported rather than raised
+        return str(exc)
+    return None
+
+
+def runnable_names() -> list[str]:
+    """Registered backends that can run here, in registration order."""
+    return [n for n in REGISTRY if problem(n) is None]
