@@ -114,7 +114,7 @@ def test_parts_are_the_same_whatever_engine_and_workers(run_dir, tmp_path, ray_c
 
 
 def test_parts_with_conditions_through_the_cli(run_dir, tmp_path, ray_cluster):
-    out = tmp_path / "rows"
+    out = tmp_path / "rows.v2"  # a trailing "/" makes it a folder, extension or not
     result = invoke("sample", "--model", run_dir / "model", "--rows", 900, "--out", f"{out}/",
                     "--where", "churned=true", "--engine", "ray", "--workers", 2,
                     "--part-rows", 400, "--force", "--quiet")
@@ -249,6 +249,14 @@ def test_block_search_equals_one_search_and_any_engine(monkeypatch, ray_cluster)
     # each returned row number is a reference row at the returned distance
     assert np.allclose(np.linalg.norm(reference[here[1]] - query[:, None], axis=2), here[0],
                        atol=1e-5)
+    with get_engine("ray", workers=2) as engine:
+        there = privacy._neighbours(reference, query, k=2, engine=engine)
+    # the same rows, ties included, though a Ray task has one thread and this process several
+    assert np.array_equal(here[0], there[0]) and np.array_equal(here[1], there[1])
+    # and so for a block large enough that scikit-learn splits the query rows over threads
+    monkeypatch.setattr(privacy, "QUERY_BLOCK_ROWS", 20_000)
+    query = rng.integers(0, 4, size=(4 * 256 * 2 + 500, 5)).astype("float32")
+    here = privacy._neighbours(reference, query, k=2)
     with get_engine("ray", workers=2) as engine:
         there = privacy._neighbours(reference, query, k=2, engine=engine)
     assert np.array_equal(here[0], there[0]) and np.array_equal(here[1], there[1])

@@ -140,12 +140,23 @@ def _knn_block(task: tuple[tuple[int, int], tuple[int, int], int],
                shared: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """One task: the ``k`` nearest rows of reference block ``r`` to query block ``q``
     (scikit-learn's brute-force search, itself chunked by ``working_memory``)."""
+    import contextlib
+    import os
+
     import sklearn
     from sklearn.neighbors import NearestNeighbors
+    from threadpoolctl import threadpool_limits
 
     (q0, q1), (r0, r1), k = task
     reference, query = shared
-    with sklearn.config_context(working_memory=WORKING_MEMORY_MB):
+    # Which of several equally near rows is returned must not depend on the thread count (a
+    # Ray task has one thread, this process several): scikit-learn splits the query rows over
+    # its threads when there are at least 4 x 256 per thread, and then each row is searched by
+    # one thread in row order; below that it may split the reference rows over threads and
+    # merge, which reorders ties. So a smaller block runs on one thread (it is small).
+    few = (q1 - q0) < 4 * 256 * (os.cpu_count() or 1)
+    with sklearn.config_context(working_memory=WORKING_MEMORY_MB), (
+            threadpool_limits(limits=1, user_api="openmp") if few else contextlib.nullcontext()):
         model = NearestNeighbors(n_neighbors=min(k, r1 - r0), algorithm="brute",
                                  metric="euclidean")
         distances, index = model.fit(reference[r0:r1]).kneighbors(query[q0:q1])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -95,12 +96,13 @@ def sample_model(
 ) -> RunResult:
     """Sample again from a model saved by :func:`run`, optionally conditioned on columns.
 
-    ``out`` is a file (``.parquet`` or ``.csv``), or a folder (a path without an extension)
-    that receives Parquet parts ``part-00000.parquet``, ... of ``part_rows`` rows each plus
-    ``_manifest.json`` (readers of Parquet datasets skip ``_`` files). Part ``i`` is sampled
-    with the seed derived from (``seed``, ``i``) and its keys are numbered from its first row,
-    so the parts are the same whichever ``engine`` (``local`` | ``ray``) and however many
-    ``workers`` made them; the folder appears whole, or not at all.
+    ``out`` is a file (``.parquet`` or ``.csv``), or a folder (a path without an extension,
+    or ending in ``/``) that receives Parquet parts ``part-00000.parquet``, ... of
+    ``part_rows`` rows each plus ``_manifest.json`` (readers of Parquet datasets skip ``_``
+    files). Part ``i`` is sampled with the seed derived from (``seed``, ``i``) and its keys
+    are numbered from its first row, so the parts are the same whichever ``engine``
+    (``local`` | ``ray``) and however many ``workers`` made them; the folder appears whole,
+    or not at all.
 
     Before anything is unpickled (unpickling runs code): the run's ``manifest.json`` must
     carry this user's signature (else ``trust=True`` is needed), every model file must match
@@ -114,13 +116,14 @@ def sample_model(
     from synthdata.synthesizers.base import Synthesizer
 
     model_dir = check_path("model_dir", model_dir)
+    folder_given = isinstance(out, str) and out.endswith(("/", os.sep))  # "rows.v2/"
     out = check_path("out", out)
     check_count("n_rows", n_rows)
     check_seed(seed)
     check_count("part_rows", part_rows)
     check_engine(engine, address=ray_address, workers=workers)
     fmt = out.suffix.lstrip(".").lower()
-    parts = not fmt
+    parts = folder_given or not fmt
     if parts:
         writes = [out]
         if out.exists() and not out.is_dir():
