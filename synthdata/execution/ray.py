@@ -63,13 +63,27 @@ class RayEngine(Engine):
         ray = _ray()
         shared_ref = ray.put(shared)
         remote = ray.remote(num_cpus=1, max_retries=2)(fn)
-        pending: list[Any] = []  # in task order; at most `workers` submitted and not yielded
-        for task in tasks:
-            pending.append(remote.remote(task, shared_ref))
-            if len(pending) >= self.workers:
-                yield ray.get(pending.pop(0))
-        while pending:
-            yield ray.get(pending.pop(0))
+        queue = iter(enumerate(tasks))
+        running: dict[Any, int] = {}  # submitted, not finished: at most `workers`
+        finished: dict[int, Any] = {}  # finished, waiting for their turn (results stay in
+        # the object store until yielded; at most 4 x workers tasks are held in all)
+        turn = 0
+        while True:
+            while len(running) < self.workers and len(running) + len(finished) < \
+                    4 * self.workers:
+                item = next(queue, None)
+                if item is None:
+                    break
+                running[remote.remote(item[1], shared_ref)] = item[0]
+            if turn in finished:
+                yield ray.get(finished.pop(turn))
+                turn += 1
+                continue
+            if not running:
+                return
+            ready, _ = ray.wait(list(running), num_returns=1)
+            for ref in ready:
+                finished[running.pop(ref)] = ref
 
     def close(self) -> None:
         if self._started:
