@@ -140,7 +140,8 @@ SeedOpt = Annotated[
 def _summary(result) -> None:  # type: ignore[no-untyped-def]
     typer.echo(f"outputs in {result.out_dir}/")
     if result.synthetic_path is not None:
-        typer.echo(f"  synthetic table   : {result.synthetic_path} ({len(result.synth)} rows)")
+        rows = result.report.get("run", {}).get("n_rows_synthetic", len(result.synth))
+        typer.echo(f"  synthetic table   : {result.synthetic_path} ({rows} rows)")
     else:
         typer.echo("  synthetic table   : not written (the gate failed; see the verdict)")
     typer.echo(f"  report            : {result.out_dir / 'report.html'} (and report.json)")
@@ -227,7 +228,8 @@ def _figures(report: dict) -> None:  # type: ignore[type-arg]
 
 @app.command()
 def run(
-    table: Annotated[Path, typer.Argument(help="CSV or Parquet table.")],
+    table: Annotated[Path, typer.Argument(
+        help="CSV or Parquet table, or a folder of Parquet files (a dataset, streamed).")],
     schema: Annotated[Path, typer.Option("--schema", help="Schema YAML for the table.")],
     out: Annotated[str | None, typer.Option(
         "--out", help="Output folder (default: out/<table file name without extension>).")
@@ -263,6 +265,9 @@ def run(
 
     --synthesizer auto fits the candidates on the same split (in parallel with --engine ray
     or --workers N), scores each on the same holdout and exports the best that passes the gate.
+
+    A folder TABLE is a Parquet dataset, streamed in batches: the export is the folder
+    --out/synthetic/ of Parquet parts; report.json -> run.dataset says how many rows were read.
     """
     _setup_logging(quiet)
     from synthdata.pipeline import run as run_pipeline

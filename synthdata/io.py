@@ -44,7 +44,9 @@ def read_raw(path: str | Path) -> pd.DataFrame:
         raise DataError([f"file not found: expected a CSV or Parquet file at '{path}'; "
                          "check the path"], source=source)
     if path.is_dir():
-        raise DataError([f"'{path}' is a folder; expected a CSV or Parquet file"], source=source)
+        raise DataError([f"'{path}' is a folder; expected a CSV or Parquet file (`synthdata "
+                         "run` also reads a folder of Parquet files as one dataset)"],
+                        source=source)
     name = path.name.lower()
     is_csv = name.endswith(CSV_SUFFIXES)
     if not is_csv and not name.endswith(PARQUET_SUFFIXES):

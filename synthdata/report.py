@@ -66,6 +66,10 @@ class RunInfo(BaseModel):
     execution: dict[str, Any] = Field(
         default_factory=lambda: {"engine": "local", "workers": 1},
         description="Where the parallel work ran: engine (local | ray), workers, address.")
+    dataset: dict[str, Any] | None = Field(
+        None, description="run on a Parquet dataset folder: files, rows, rows_train, "
+        "rows_holdout, split, rows_seen (rows the synthesizer read), streamed, "
+        "fit_sample_rows, scored_rows {train, holdout, synthetic}, export.")
 
 
 class BalanceSection(BaseModel):
@@ -122,6 +126,8 @@ class Report(BaseModel):
         for optional in ("balance", "augment", "candidates"):
             if out[optional] is None:
                 del out[optional]
+        if out["run"]["dataset"] is None:
+            del out["run"]["dataset"]
         return out
 
 

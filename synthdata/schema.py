@@ -394,12 +394,15 @@ class Schema(BaseModel):
         Row numbers are 1-based data rows (the header is not counted).
 
         ``role`` says what the table is: ``"real"`` (to be split: every check), ``"part"``
-        (an already split train or holdout: no split-size check) or ``"synthetic"`` (to be
+        (an already split train or holdout: no split-size check), ``"batch"`` (a slice of a
+        streamed dataset: the checks of each value only; ``synthdata.dataset`` makes the
+        whole-table ones over the stream) or ``"synthetic"`` (to be
         scored: only columns and types are checked, since out-of-range values, collapsed
         columns or missing PII columns are findings to report, not input errors).
         """
-        if role not in ("real", "part", "synthetic"):
-            raise ValueError(f"role must be 'real', 'part' or 'synthetic', got {role!r}")
+        if role not in ("real", "part", "batch", "synthetic"):
+            raise ValueError(f"role must be 'real', 'part', 'batch' or 'synthetic', got "
+                             f"{role!r}")
         lenient = role == "synthetic"
         problems: list[str] = []
         present = [str(c) for c in df.columns]
@@ -435,8 +438,8 @@ class Schema(BaseModel):
             problems.extend(col_problems)
 
         n_rows = len(df)
-        if lenient:
-            if n_rows == 0:
+        if lenient or role == "batch":
+            if n_rows == 0 and lenient:
                 problems.append("table: has no rows; provide the synthetic rows to score")
             out = pd.DataFrame(typed, index=pd.RangeIndex(n_rows)) if typed else df
             return out, problems

@@ -9,6 +9,11 @@ import tempfile
 # for GOMP_SPINCOUNT iterations and, on 2 cores, starve the other one (HistGradientBoosting ran
 # 3-4x slower after torch had run). Set before either library loads; synthdata.cli does the same.
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+# under pytest-xdist (the README's test command runs one worker per core) each worker gets one
+# thread, so torch and scikit-learn in two workers do not fight over the same cores
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_name, "1")
 # runs sign their manifest with a per-user key; keep the tests' key out of the real home
 os.environ.setdefault("SYNTHDATA_CONFIG_DIR", tempfile.mkdtemp(prefix="synthdata-config-"))
 

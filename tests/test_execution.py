@@ -232,10 +232,18 @@ def test_the_fence_sees_ray_when_it_is_used(run_dir, tmp_path):
 
 # ---- sharded scoring ----------------------------------------------------------------------
 def test_block_search_equals_one_search_and_any_engine(monkeypatch, ray_cluster):
-    import numpy as np
-    from sklearn.neighbors import NearestNeighbors
+    from threadpoolctl import threadpool_limits
 
     from synthdata.metrics import privacy
+
+    # this process searches with several OpenMP threads (even in a one-thread test worker)
+    with threadpool_limits(limits=2, user_api="openmp"):
+        _block_search_cases(privacy, monkeypatch)
+
+
+def _block_search_cases(privacy, monkeypatch):
+    import numpy as np
+    from sklearn.neighbors import NearestNeighbors
 
     rng = np.random.default_rng(0)
     reference = rng.integers(0, 4, size=(3000, 5)).astype("float32")  # many tied distances

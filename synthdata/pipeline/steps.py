@@ -439,11 +439,15 @@ def gate(rep: Any, p: Plan) -> bool:
 
 
 # ---- write ----------------------------------------------------------------------------------
-def write_outputs(p: Plan, rep: Any, *, export: bool, stem: str, table: pd.DataFrame,
+def write_outputs(p: Plan, rep: Any, *, export: bool, stem: str, table: pd.DataFrame | None,
                   data: Data, schema_for_csv: Schema | None = None,
-                  save_model: bool = False) -> tuple[dict[str, Any], Path | None]:
+                  save_model: bool = False, written: Path | None = None
+                  ) -> tuple[dict[str, Any], Path | None]:
     """Write the export (if ``export``), the model (if ``save_model``), the reports and, last,
-    the signed manifest. Returns (manifest, path of the export or None)."""
+    the signed manifest. Returns (manifest, path of the export or None).
+
+    ``written``: an export already in place (a folder of Parquet parts named ``stem``, with
+    its ``_manifest.json``); the manifest records that file's sha256 instead of a table's."""
     from synthdata import __version__
     from synthdata.io import atomic_write_json, sign_manifest, write_table
     from synthdata.synthesizers.base import package_versions
@@ -456,8 +460,11 @@ def write_outputs(p: Plan, rep: Any, *, export: bool, stem: str, table: pd.DataF
     (out_dir / "manifest.json").unlink(missing_ok=True)
     for other in FORMATS:
         stale = out_dir / f"{stem}.{other}"
-        if (other != p.fmt or not export) and stale.exists():
+        if (other != p.fmt or not export or written is not None) and stale.exists():
             stale.unlink()  # a previous run's export would not match this report
+    parts = out_dir / stem
+    if written is None and (parts / "_manifest.json").is_file():
+        shutil.rmtree(parts)  # a previous run's parts (of a dataset folder)
     outputs: dict[str, str] = {}
     path: Path | None = None
     if export and save_model:
@@ -466,7 +473,11 @@ def write_outputs(p: Plan, rep: Any, *, export: bool, stem: str, table: pd.DataF
                         for q in sorted(model_dir.rglob("*")) if q.is_file()})
     elif save_model and (out_dir / "model").exists():
         shutil.rmtree(out_dir / "model")  # a previous run's model: not this report's
-    if export:
+    if export and written is not None:
+        path = written
+        outputs[f"{written.name}/_manifest.json"] = sha256_file(written / "_manifest.json")
+    elif export:
+        assert table is not None
         path = write_table(table, out_dir / f"{stem}.{p.fmt}", fmt=p.fmt, schema=schema_for_csv)
         outputs[path.name] = sha256_file(path)
     write_reports(out_dir, rep, outputs)

@@ -63,10 +63,17 @@ def run(
         SchemaError, DataError, ParameterError, DeviceError: bad input, raised before any
             fitting and before anything is written.
     """
+    from synthdata.dataset import is_dataset
     from synthdata.execution import check_engine, get_engine
     from synthdata.pii import pii_report
     from synthdata.pipeline.choose import AUTO, run_auto
 
+    if synthesizer == AUTO and is_dataset(table):
+        raise ParameterError(
+            f"--synthesizer auto fits every candidate on one table in memory; expected a CSV "
+            f"or Parquet file, found the dataset folder '{table}': name a synthesizer (the "
+            "default streams every row), or choose on a sample file first",
+            param="synthesizer")
     if synthesizer == AUTO:
         return run_auto(table, schema, out_dir=out_dir, candidates=candidates,
                         candidate_seeds=candidate_seeds, n_rows=n_rows, epochs=epochs,
@@ -77,6 +84,14 @@ def run(
         raise ParameterError("candidates and candidate_seeds choose among synthesizers; "
                              f"expected synthesizer 'auto', found {synthesizer!r}: add "
                              "--synthesizer auto or drop them", param="candidates")
+    if is_dataset(table):
+        from synthdata.pipeline.big import run_dataset
+
+        return run_dataset(table, schema, out_dir=out_dir, synthesizer=synthesizer,
+                           n_rows=n_rows, epochs=epochs, batch_size=batch_size, device=device,
+                           seed=seed, holdout=holdout, fmt=fmt, force=force, params=params,
+                           progress=progress, engine=engine, ray_address=ray_address,
+                           workers=workers)
     check_engine(engine, address=ray_address, workers=workers)
     p = steps.plan("run", schema, out_dir=out_dir, seed=seed, fmt=fmt, holdout=holdout,
                    force=force, n_rows=n_rows, synthesizer=synthesizer, epochs=epochs,

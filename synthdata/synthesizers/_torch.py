@@ -73,11 +73,15 @@ class History:
 def train(model: torch.nn.Module, loss: Callable[[torch.Tensor, torch.Generator], torch.Tensor],
           data: torch.Tensor, val: torch.Tensor, *, batch_size: int, lr: float,
           weight_decay: float, epochs: int, patience: int, max_seconds: float | None,
-          gen: torch.Generator, progress: bool = False, name: str = "") -> History:
+          gen: torch.Generator, progress: bool = False, name: str = "",
+          epoch_rows: int | None = None) -> History:
     """Minimise ``loss(batch, gen)`` (a mean over the batch's rows) over ``data``.
 
     ``val`` (rows never trained on) decides the learning-rate plateaus, early stopping and
-    which weights are kept; with no validation rows the training loss does.
+    which weights are kept; with no validation rows the training loss does. ``data`` is a
+    tensor, or a numpy array (e.g. memory-mapped) whose batches are gathered and moved to the
+    model's device one at a time. An epoch is every row, or at most ``epoch_rows`` rows: the
+    next ones of a running permutation (a new one when all rows were visited).
     """
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5,
@@ -86,7 +90,11 @@ def train(model: torch.nn.Module, loss: Callable[[torch.Tensor, torch.Generator]
     best_state = copy.deepcopy(model.state_dict())
     started = time.perf_counter()
     n = len(data)
-    steps = max(1, math.ceil(n / batch_size))
+    per_epoch = n if epoch_rows is None else max(1, min(n, epoch_rows))
+    steps = max(1, math.ceil(per_epoch / batch_size))
+    in_memory = isinstance(data, torch.Tensor)
+    device = next(model.parameters()).device
+    order, cursor = None, n
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -96,10 +104,24 @@ def train(model: torch.nn.Module, loss: Callable[[torch.Tensor, torch.Generator]
     try:
         for epoch in range(1, epochs + 1):
             model.train()
-            order = torch.randperm(n, generator=gen, device=gen.device).to(data.device)
+            if per_epoch == n:
+                order = torch.randperm(n, generator=gen, device=gen.device)
+                visit = order
+            else:  # the next rows of a running permutation
+                if cursor + per_epoch > n:
+                    order, cursor = torch.randperm(n, generator=gen, device=gen.device), 0
+                assert order is not None
+                visit, cursor = order[cursor:cursor + per_epoch], cursor + per_epoch
+            if in_memory:
+                visit = visit.to(data.device)
             total = 0.0
             for step in range(steps):
-                batch = data[order[step * batch_size:(step + 1) * batch_size]]
+                index = visit[step * batch_size:(step + 1) * batch_size]
+                if in_memory:
+                    batch = data[index]
+                else:  # rows in file order: a memory-mapped file reads them faster
+                    rows = np.sort(index.cpu().numpy())
+                    batch = torch.from_numpy(np.asarray(data[rows], dtype=np.int64)).to(device)
                 if len(batch) < 2 and steps > 1:
                     continue
                 optimizer.zero_grad(set_to_none=True)
@@ -108,7 +130,7 @@ def train(model: torch.nn.Module, loss: Callable[[torch.Tensor, torch.Generator]
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
                 optimizer.step()
                 total += float(value.detach()) * len(batch)
-            history.train_loss.append(total / n)
+            history.train_loss.append(total / per_epoch)
             # the same draws every epoch (fresh generator), so scores are comparable
             score = evaluate(model, loss, val, gen=generator(0, str(gen.device)),
                              batch_size=4 * batch_size) if len(val) else history.train_loss[-1]

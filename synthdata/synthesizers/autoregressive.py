@@ -70,6 +70,8 @@ CALIBRATION_STEPS = 50
 JOINT_CELLS = 256  # DP: most cells of the released joint of sensitive columns and target
 GROUP_CALIBRATION_ROWS = 100_000  # DP: rows of the group calibration pass (small groups too)
 SAMPLE_CHUNK = 32_768  # rows generated per pass; chunk i draws from seed (seed, i)
+STREAM_EPOCH_ROWS = 1_000_000  # a streamed fit's epoch: at most this many rows
+STREAM_VALIDATION_ROWS = 50_000  # a streamed fit's validation rows (about)
 
 
 DP_EPOCHS = 30  # planned epochs of DP-SGD by default
@@ -375,13 +377,10 @@ class Autoregressive(Synthesizer):
     conditional = True
     differentially_private = True  # with epsilon set
     conditional_method = "fixed condition columns, the rest generated in one pass"
+    streams = True  # fit_stream: every row of a big dataset, through a memory-mapped file
 
     # -- fit --
     def _fit(self, train: pd.DataFrame, params: Any, *, progress: bool) -> None:
-        import torch
-
-        from synthdata.synthesizers import _torch
-
         rng = np.random.default_rng(self.seed)
         self.privacy_: dict[str, Any] | None = None
         self.groups_: dict[str, Any] | None = None
@@ -395,6 +394,22 @@ class Autoregressive(Synthesizer):
         n = len(tokens)
         n_val = int(round(params.validation_share * n)) if n >= 20 else 0
         order = rng.permutation(n)
+        counts = [np.bincount(tokens[:, j], minlength=part.size)
+                  for j, part in enumerate(self.tokenizer_.parts)]
+        self._train_net(params, n, tokens[order[n_val:]], tokens[order[:n_val]], counts,
+                        progress=progress)
+
+    def _train_net(self, params: Any, n: int, data: np.ndarray, val: np.ndarray,
+                   counts: list[np.ndarray], *, progress: bool,
+                   epoch_rows: int | None = None) -> None:
+        """Build the net for ``n`` rows, train it on ``data`` (an array in memory or a
+        memory-mapped file) with ``val`` for early stopping, then calibrate to ``counts`` (each
+        sub-column's code counts over all ``n`` rows)."""
+        import torch
+
+        from synthdata.synthesizers import _torch
+
+        n_val = len(val)
         batch_size = params.batch_size or int(min(512, max(32, 2 ** round(math.log2(
             max(n - n_val, 1) / 32)))))
         concat = params.architecture == "concat"
@@ -417,18 +432,83 @@ class Autoregressive(Synthesizer):
         with _torch.forked_seed(self.seed, device):
             self.net_ = self._build(hidden, params.dropout, depth,
                                     params.architecture).to(device)
-            data = torch.as_tensor(tokens[order[n_val:]], device=device)
-            val = torch.as_tensor(tokens[order[:n_val]], device=device)
+            on_disk = isinstance(data, np.memmap)
+            data = data if on_disk else torch.as_tensor(data, device=device)
+            val = torch.as_tensor(np.asarray(val, dtype=np.int64), device=device)
             gen = _torch.generator(self.seed, device)
             history = _torch.train(
                 self.net_, self._loss_fn(params.fixed_order_share), data, val,
                 batch_size=batch_size, lr=lr, weight_decay=params.weight_decay,
                 epochs=params.epochs or 100, patience=params.patience,
                 max_seconds=params.max_training_seconds, gen=gen, progress=progress,
-                name=self.name)
+                name=self.name, epoch_rows=epoch_rows)
             self.training_.update(history.to_json())
             if params.calibrate:
-                self.training_["calibration"] = self._calibrate(tokens, self.seed)
+                self.training_["calibration"] = self._calibrate(counts, n, self.seed)
+
+    def _fit_stream(self, dataset: Any, params: Any, *, progress: bool) -> int:
+        """Train on every training row of a streamed dataset.
+
+        The tokenizer is fitted on the dataset's uniform training sample; then one pass
+        encodes every training row into a memory-mapped file of codes (int16 per sub-column
+        when they fit; a temporary file, removed after training), keeps a uniform
+        validation share (at most :data:`STREAM_VALIDATION_ROWS` rows, chosen by a hash of
+        the row number) in memory and counts each sub-column's codes for the calibration.
+        Training then draws its shuffled batches from the file: an epoch is at most
+        :data:`STREAM_EPOCH_ROWS` rows (a running permutation of all rows), so early
+        stopping and the learning-rate plateaus act on big tables as on small ones.
+        """
+        import shutil
+        import tempfile
+
+        from synthdata.dataset import VALIDATION_STREAM, row_uniforms
+        from synthdata.validation import derived_seed
+
+        if params.epsilon is not None:
+            raise ParameterError(
+                "epsilon: DP-SGD on a streamed dataset is not supported yet (its accountant "
+                "needs Poisson sampling over rows held in memory); expected a table file: "
+                "run on one file, or drop --epsilon", param="epsilon")
+        rng = np.random.default_rng(self.seed)
+        self.privacy_, self.groups_ = None, None
+        self.tokenizer_ = Tokenizer.fit(dataset.train_sample, self.schema,
+                                        protect=params.value_protection,
+                                        bins=params.quantile_bins, fine=params.bin_positions,
+                                        rng=rng)
+        parts = self.tokenizer_.parts
+        n = dataset.n_train
+        share = min(params.validation_share, STREAM_VALIDATION_ROWS / max(n, 1)) \
+            if n >= 20 else 0.0
+        dtype = np.int16 if all(p.size < 2**15 for p in parts) else np.int32
+        folder = Path(tempfile.mkdtemp(prefix="synthdata-codes-"))
+        try:
+            codes = np.lib.format.open_memmap(folder / "codes.npy", mode="w+", dtype=dtype,
+                                              shape=(max(n, 1), max(len(parts), 1)))
+            counts = [np.zeros(p.size, dtype=np.int64) for p in parts]
+            val: list[np.ndarray] = []
+            written = seen = 0
+            for i, (rows, frame) in enumerate(dataset.train_batches()):
+                tokens = self.tokenizer_.encode(frame, np.random.default_rng(
+                    derived_seed(self.seed, i)))
+                for j, part in enumerate(parts):
+                    counts[j] += np.bincount(tokens[:, j], minlength=part.size)
+                held = row_uniforms(self.seed, VALIDATION_STREAM, rows) < share
+                val.append(tokens[held])
+                train = tokens[~held]
+                codes[written:written + len(train)] = train
+                written += len(train)
+                seen += len(rows)
+            codes.flush()
+            logger.info("%s: encoded %d streamed rows (%d for validation) into %s", self.name,
+                        seen, seen - written, folder)
+            self._train_net(params, seen, codes[:written],
+                            np.concatenate(val) if val else np.zeros((0, len(parts)), int),
+                            counts, progress=progress, epoch_rows=STREAM_EPOCH_ROWS)
+            self.training_["streamed_rows"] = seen
+            del codes
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return seen
 
     def _fit_private(self, train: pd.DataFrame, params: Any, rng: np.random.Generator, *,
                      progress: bool) -> None:
@@ -625,7 +705,7 @@ class Autoregressive(Synthesizer):
     def privacy_guarantee(self) -> dict[str, Any] | None:
         return self.privacy_
 
-    def _calibrate(self, tokens: np.ndarray, seed: int) -> dict[str, Any]:
+    def _calibrate(self, counts: list[np.ndarray], n_rows: int, seed: int) -> dict[str, Any]:
         """Shift each sub-column's logits so that rows sampled in the schema's order have the
         training rows' marginals.
 
@@ -645,7 +725,7 @@ class Autoregressive(Synthesizer):
         part_column = self.tokenizer_.part_column
         columns = self.tokenizer_.token_columns
         device = self.device_
-        n = min(len(tokens), CALIBRATION_ROWS)
+        n = min(n_rows, CALIBRATION_ROWS)
         gen = _torch.generator(seed, device)
         x = net.new_context(n)
         seen = torch.zeros(len(columns), device=device)
@@ -655,8 +735,8 @@ class Autoregressive(Synthesizer):
             for j, part in enumerate(parts):
                 size = part.size
                 allowed = ~net.banned[j, :size]
-                target = torch.as_tensor(np.bincount(tokens[:, j], minlength=size),
-                                         dtype=torch.float32, device=device)
+                target = torch.as_tensor(counts[j][:size], dtype=torch.float32,
+                                         device=device)
                 target = target * allowed
                 target = target / target.sum().clamp(min=1.0)
                 logits = net.step_logits(x, j, seen, list(range(j)))[:, :size]

@@ -214,6 +214,7 @@ class Synthesizer:
     differentially_private: ClassVar[bool] = False
     pickled: ClassVar[bool] = False
     conditional_method: ClassVar[str] = "reject sampling"
+    streams: ClassVar[bool] = False  # fit_stream trains on every row of a streamed dataset
     reject_overdraw: ClassVar[float] = 2.0  # reject sampling: rows drawn per row still needed
 
     def __init__(self, schema: Schema, *, device: str = "auto", seed: int = 0,
@@ -294,6 +295,31 @@ class Synthesizer:
         self.categories_seen_ = self._seen_categories(train)  # what sample_where can ask for
         logger.info("fitted %s on %d rows (device %s)", self.name, len(train), self.device_)
         return self
+
+    def fit_stream(self, dataset: Any, *, progress: bool = False) -> Synthesizer:
+        """Fit on the training rows of a scanned :class:`synthdata.dataset.Dataset`.
+
+        A backend with ``streams`` trains on every training row, streamed in batches
+        (``_fit_stream``); the others fit on the dataset's uniform training sample
+        (``dataset.train_sample``). ``rows_seen_`` says how many rows the fit read.
+        """
+        if not self.streams:
+            self.fit(dataset.train_sample, progress=progress)
+            self.rows_seen_ = len(dataset.train_sample)
+            return self
+        params = self.check_params()
+        self.device_ = resolve_device(self.device) if self.uses_torch else "cpu"
+        self.params_ = params.model_dump(mode="json")
+        self.rows_seen_ = self._fit_stream(dataset, params, progress=progress)
+        self.n_train_rows_ = dataset.n_train
+        self.categories_seen_ = dict(dataset.categories)
+        logger.info("fitted %s on %d streamed rows (device %s)", self.name, self.rows_seen_,
+                    self.device_)
+        return self
+
+    def _fit_stream(self, dataset: Any, params: Any, *, progress: bool) -> int:
+        """Train on ``dataset.train_batches()``; return the number of rows read."""
+        raise NotImplementedError
 
     def _seen_categories(self, train: pd.DataFrame) -> dict[str, list[str]]:
         """The categories of each condition column that ``sample_where`` accepts (saved with

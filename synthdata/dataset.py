@@ -1,0 +1,352 @@
+"""Big inputs: a folder of Parquet files read as one table, in memory bounded by a batch.
+
+``run TABLE`` takes a folder (a Parquet *dataset*: every ``*.parquet`` file under it, in path
+order, their rows one after the other) where a table would not fit in memory:
+
+- :func:`open_dataset` reads only the files' footers (row counts, column names) and checks
+  them against the schema before any data is read;
+- :meth:`Dataset.scan` is one streamed pass: every value is checked as for a table (the
+  schema's ``"batch"`` role), the whole-table checks (empty or constant columns, a unique
+  primary key, two target classes, enough rows to split) are made over the stream, each row
+  goes to the holdout or to training by a hash of (seed, row number), and two uniform samples
+  are kept (bottom-k of another hash): :data:`FIT_SAMPLE_ROWS` training rows and
+  :data:`SCORE_ROWS` holdout rows;
+- :meth:`Dataset.train_batches` streams the training rows again, typed, for a synthesizer that
+  trains on batches (``Synthesizer.streams``); the others fit on the training sample.
+
+The split is uniform per row, not stratified: with millions of rows every class keeps its
+share to within a fraction of a percent. A row's part and its place in the samples depend on
+its row number and the seed only, so the same folder and seed give the same split and samples
+whatever the batch size. Only the modelled columns are read: PII and free-text columns never
+reach a model (their presence is checked in the footers).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthdata.errors import DataError
+from synthdata.schema import ColumnKind, Schema, category_text, rows_needed
+
+logger = logging.getLogger(__name__)
+
+BATCH_ROWS = 65_536  # rows per streamed batch
+FIT_SAMPLE_ROWS = 200_000  # uniform sample of training rows (tokenizer, non-streaming fits)
+SCORE_ROWS = 50_000  # rows of train, holdout and synthetic that the scores compare
+MAX_PROBLEMS = 20  # the scan stops after this many different problems
+SUFFIXES = (".parquet", ".pq")
+
+# independent hash streams of (seed, row number)
+HOLDOUT_STREAM, SAMPLE_STREAM, VALIDATION_STREAM = 0, 1, 2
+
+
+def is_dataset(table: Any) -> bool:
+    """True when ``table`` names a folder (read as a Parquet dataset)."""
+    return isinstance(table, str | Path) and Path(table).is_dir()
+
+
+def row_uniforms(seed: int, stream: int, rows: np.ndarray) -> np.ndarray:
+    """A number in [0, 1) per row number: SplitMix64 of (seed, stream, row). The same row
+    always gets the same number, however the rows are batched."""
+    with np.errstate(over="ignore"):
+        x = (np.asarray(rows, dtype=np.uint64)
+             + np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
+             + np.uint64(stream + 1) * np.uint64(0xD1B54A32D192ED03))
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    return (x >> np.uint64(11)).astype(np.float64) / float(2**53)
+
+
+@dataclass
+class Dataset:
+    """A Parquet dataset folder checked against a schema; :meth:`scan` fills the rest."""
+
+    path: Path
+    schema: Schema
+    files: list[Path]
+    file_rows: list[int]
+    n_rows: int
+    stamps: list[tuple[int, int]] = field(repr=False)  # (size, mtime_ns) per file
+    holdout: float = 0.2
+    seed: int = 0
+    n_train: int = 0
+    n_holdout: int = 0
+    train_sample: pd.DataFrame | None = field(default=None, repr=False)
+    holdout_sample: pd.DataFrame | None = field(default=None, repr=False)
+    categories: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    scan_seconds: float = 0.0
+
+    @property
+    def source(self) -> str:
+        return f"dataset '{self.path}'"
+
+    # -- reading --
+    def raw_batches(self) -> Iterator[tuple[int, pd.DataFrame]]:
+        """(first row number, raw rows) of the modelled columns, file after file."""
+        import pyarrow.parquet as pq
+
+        stamps = [_stamp(f) for f in self.files]
+        if stamps != self.stamps:
+            changed = [str(f) for f, a, b in zip(self.files, stamps, self.stamps, strict=True)
+                       if a != b]
+            raise DataError([f"file(s) {', '.join(changed)} changed while the dataset was being "
+                             "read; expected files that stay as they are during a run: run "
+                             "again once they are written"], source=self.source)
+        first = 0
+        columns = self.schema.modelled_columns
+        for path in self.files:
+            with pq.ParquetFile(path) as handle:
+                for batch in handle.iter_batches(batch_size=BATCH_ROWS, columns=columns):
+                    frame = batch.to_pandas()
+                    yield first, frame
+                    first += len(frame)
+
+    def typed_batches(self) -> Iterator[tuple[np.ndarray, pd.DataFrame, np.ndarray]]:
+        """(row numbers, typed rows, holdout mask) of every batch."""
+        for first, raw in self.raw_batches():
+            typed, problems = self.schema.conform(raw, role="batch")
+            if problems:  # the scan saw them first unless a file changed in between
+                raise DataError([_shifted(m, first, len(raw)) for m in problems],
+                                source=self.source)
+            rows = np.arange(first, first + len(typed), dtype=np.int64)
+            yield rows, typed, row_uniforms(self.seed, HOLDOUT_STREAM, rows) < self.holdout
+
+    def train_batches(self) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
+        """(row numbers, typed training rows) of every batch: the holdout left out."""
+        for rows, typed, held in self.typed_batches():
+            keep = ~held
+            if keep.any():
+                yield rows[keep], typed.loc[keep].reset_index(drop=True)
+
+    # -- the streamed pass --
+    def scan(self, *, holdout: float, seed: int) -> Dataset:
+        """Check every row, split, and keep the uniform samples; DataError lists what is
+        wrong (at most :data:`MAX_PROBLEMS`, each with its row number in the dataset)."""
+        started = time.perf_counter()
+        self.holdout, self.seed = float(holdout), int(seed)
+        schema = self.schema
+        columns = schema.modelled_columns
+        problems: dict[str, str] = {}
+        nulls = dict.fromkeys(columns, 0)
+        first_value: dict[str, Any] = {}
+        varying = dict.fromkeys(columns, False)
+        targets: Counter[str] = Counter()
+        keys: list[np.ndarray] = []
+        key_rows: list[np.ndarray] = []
+        condition = [c for c in schema.columns_of(ColumnKind.categorical, ColumnKind.ordinal,
+                                                  ColumnKind.boolean) if c in columns]
+        seen: dict[str, set[str]] = {c: set() for c in condition}
+        train_keep = holdout_keep = None
+        n_rows = n_holdout = 0
+        for first, raw in self.raw_batches():
+            typed, found = schema.conform(raw, role="batch")
+            for message in found:
+                problems.setdefault(_problem_key(message), _shifted(message, first, len(raw)))
+            if len(problems) >= MAX_PROBLEMS:
+                break
+            n_rows += len(typed)
+            if found:
+                continue
+            rows = np.arange(first, first + len(typed), dtype=np.int64)
+            held = row_uniforms(self.seed, HOLDOUT_STREAM, rows) < self.holdout
+            n_holdout += int(held.sum())
+            for c in columns:
+                values = typed[c]
+                nulls[c] += int(values.isna().sum())
+                if not varying[c]:
+                    present = values.dropna()
+                    if len(present):
+                        first_value.setdefault(c, present.iloc[0])
+                        varying[c] = bool((present != first_value[c]).any())
+            for c in condition:
+                seen[c].update(category_text(v) for v in typed[c].dropna().unique())
+            if schema.target and schema.target in typed:
+                targets.update(category_text(v) for v in typed[schema.target].dropna())
+            if schema.primary_key and schema.primary_key in typed:
+                pk = typed[schema.primary_key]
+                present = pk.notna().to_numpy()
+                keys.append(pd.util.hash_pandas_object(pk[present], index=False).to_numpy())
+                key_rows.append(rows[present])
+            order = row_uniforms(self.seed, SAMPLE_STREAM, rows)
+            train_keep = _bottom_k(train_keep, typed.loc[~held], rows[~held], order[~held],
+                                   FIT_SAMPLE_ROWS)
+            holdout_keep = _bottom_k(holdout_keep, typed.loc[held], rows[held], order[held],
+                                     SCORE_ROWS)
+        found_all = list(problems.values())
+        if len(found_all) >= MAX_PROBLEMS:
+            found_all.append(f"(stopped after {MAX_PROBLEMS} different problems; fix these and "
+                             "run again to see any others)")
+        elif n_rows:
+            found_all += _table_problems(schema, n_rows, n_holdout, nulls, varying, first_value,
+                                         targets, keys, key_rows, self.holdout)
+        else:
+            found_all.append("dataset: its files hold no rows; expected data rows: check the "
+                             "export that wrote them")
+        if found_all:
+            raise DataError(found_all, source=self.source)
+        self.n_train, self.n_holdout = n_rows - n_holdout, n_holdout
+        self.train_sample = _finish(train_keep, columns)
+        self.holdout_sample = _finish(holdout_keep, columns)
+        self.categories = {c: sorted(v) for c, v in seen.items()}
+        self.scan_seconds = time.perf_counter() - started
+        logger.info("scanned %s: %d rows (%d train, %d holdout) in %.1f s; samples of %d train "
+                    "and %d holdout rows", self.path, n_rows, self.n_train, self.n_holdout,
+                    self.scan_seconds, len(self.train_sample), len(self.holdout_sample))
+        return self
+
+    def describe(self) -> dict[str, Any]:
+        return {"folder": str(self.path), "files": len(self.files), "rows": self.n_rows,
+                "rows_train": self.n_train, "rows_holdout": self.n_holdout,
+                "split": "uniform per row: a hash of (seed, row number) below the holdout "
+                         "fraction",
+                "scan_seconds": round(self.scan_seconds, 3)}
+
+    def digest(self) -> str:
+        """sha256 over the files' names and sha256s: what the manifest records as input."""
+        import hashlib
+
+        from synthdata.io import sha256_file
+
+        h = hashlib.sha256()
+        for path in self.files:
+            h.update(f"{path.relative_to(self.path)}\0{sha256_file(path)}\n".encode())
+        return h.hexdigest()
+
+
+def open_dataset(path: str | Path, schema: Schema) -> Dataset:
+    """The folder's Parquet files and their footers, checked against ``schema``; nothing of
+    the data is read yet.
+
+    Raises:
+        DataError: no Parquet file, an unreadable file, files with different columns, or
+            columns the schema declares but the files lack (or the other way round).
+    """
+    import pyarrow.parquet as pq
+
+    folder = Path(path)
+    source = f"dataset '{folder}'"
+    files = sorted(p for p in folder.rglob("*") if p.is_file()
+                   and p.name.lower().endswith(SUFFIXES)
+                   and not any(part.startswith(("_", "."))
+                               for part in p.relative_to(folder).parts))
+    if not files:
+        raise DataError([f"the folder holds no Parquet file; expected files ending in "
+                         f"{' or '.join(SUFFIXES)} (a Parquet dataset), or give one CSV or "
+                         "Parquet file"], source=source)
+    problems: list[str] = []
+    names: dict[tuple[str, ...], list[Path]] = {}
+    rows = []
+    for file in files:
+        try:
+            meta = pq.ParquetFile(file).metadata
+        except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+            problems.append(f"file '{file.relative_to(folder)}': not a readable Parquet file "
+                            f"({type(exc).__name__}: {exc}); check the file or export it again")
+            continue
+        rows.append(meta.num_rows)
+        names.setdefault(tuple(meta.schema.to_arrow_schema().names), []).append(file)
+    if len(names) > 1:
+        shown = "; ".join(f"{len(fs)} file(s) like '{fs[0].relative_to(folder)}' have "
+                          f"{', '.join(cols)}" for cols, fs in names.items())
+        problems.append(f"the files have different columns ({shown}); expected every file "
+                        "of a dataset to have the same columns: rewrite the odd ones")
+    if problems:
+        raise DataError(problems, source=source)
+    present = list(next(iter(names)))
+    missing = [c for c in schema.columns if c not in present]
+    unknown = [c for c in present if c not in schema.columns]
+    problems += [f"column '{c}': declared in the schema but missing from the files; add the "
+                 "column to the table or remove it from the schema" for c in missing]
+    problems += [f"column '{c}': in the files but not declared in the schema; declare it "
+                 "under 'columns' (or run 'synthdata schema infer' on one file) or remove it "
+                 "from the files" for c in unknown]
+    if problems:
+        raise DataError(problems, source=source)
+    return Dataset(path=folder, schema=schema, files=files, file_rows=rows, n_rows=sum(rows),
+                   stamps=[_stamp(f) for f in files])
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _shifted(message: str, first: int, n: int) -> str:
+    """A batch's problem with its row numbers counted from the dataset's first row."""
+    text = re.sub(r"first at row (\d+)", lambda m: f"first at row {int(m.group(1)) + first}",
+                  message)
+    return f"{text} [counted in rows {first + 1}-{first + n}, the first batch where it occurs]"
+
+
+def _problem_key(message: str) -> str:
+    """The same problem in another batch has the same key (the column and what was
+    expected, without the values, counts and rows found)."""
+    return message.split(", found")[0]
+
+
+def _bottom_k(kept: pd.DataFrame | None, rows: pd.DataFrame, numbers: np.ndarray,
+              order: np.ndarray, k: int) -> pd.DataFrame | None:
+    """The ``k`` rows of smallest ``order`` among ``kept`` and ``rows``: a uniform sample."""
+    if not len(rows):
+        return kept
+    frame = rows.reset_index(drop=True).assign(_row=numbers, _order=order)
+    both = frame if kept is None else pd.concat([kept, frame], ignore_index=True)
+    if len(both) > k:
+        both = both.iloc[np.argpartition(both["_order"].to_numpy(), k - 1)[:k]]
+    return both.reset_index(drop=True)
+
+
+def _finish(kept: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
+    if kept is None:
+        return pd.DataFrame(columns=columns)
+    return kept.sort_values("_row", kind="stable")[columns].reset_index(drop=True)
+
+
+def _table_problems(schema: Schema, n_rows: int, n_holdout: int, nulls: dict[str, int],
+                    varying: dict[str, bool], first_value: dict[str, Any],
+                    targets: Counter[str], keys: list[np.ndarray],
+                    key_rows: list[np.ndarray], holdout: float) -> list[str]:
+    """The whole-table checks of ``Schema.conform``, made over the stream's counts."""
+    problems = []
+    for c, n_null in nulls.items():
+        if n_null == n_rows:
+            problems.append(f"column '{c}': expected values, found all {n_rows:,} rows empty; "
+                            "fill the column or remove it from the table and schema")
+        elif n_null == 0 and not varying[c] and n_rows > 1:
+            problems.append(f"column '{c}': expected varying values, found the constant "
+                            f"{str(first_value.get(c))!r} in all {n_rows:,} rows; a synthesizer "
+                            "learns nothing from it: remove it from the table and schema")
+    if keys:
+        hashes, numbers = np.concatenate(keys), np.concatenate(key_rows)
+        order = np.argsort(hashes, kind="stable")
+        repeat = np.zeros(len(hashes), dtype=bool)
+        repeat[order[1:]] = hashes[order[1:]] == hashes[order[:-1]]
+        if repeat.any():
+            problems.append(
+                f"column '{schema.primary_key}': primary key expected unique, found "
+                f"{int(repeat.sum()):,} duplicate values (first at row "
+                f"{int(numbers[repeat].min()) + 1}); de-duplicate the rows or unset primary_key")
+    if schema.target and len(targets) == 1:
+        (value, count), = targets.items()
+        problems.append(f"target '{schema.target}': expected at least two classes, found only "
+                        f"{value!r} ({count:,} rows); use a table that contains every class or "
+                        "unset 'target' in the schema")
+    need = rows_needed(holdout)
+    if n_rows < need or n_holdout < 1 or n_rows - n_holdout < 2:
+        problems.append(f"dataset: expected at least {need:,} rows for a holdout fraction of "
+                        f"{holdout:g} (at least 1 holdout row and 2 train rows), found "
+                        f"{n_rows:,}, which split into {n_holdout:,} holdout and "
+                        f"{n_rows - n_holdout:,} train rows; provide more rows or change the "
+                        "holdout fraction")
+    return problems

@@ -1,0 +1,241 @@
+"""Big inputs: a folder of Parquet files streamed in batches (``synthdata.dataset``) and
+``run`` on it (``synthdata.pipeline.big``). Small real tables; the batch, sample and epoch
+sizes are made small so that several batches, a sample smaller than the table and epochs
+shorter than a pass all happen."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from synthdata import dataset as ds
+from synthdata.cli import app
+from synthdata.demo import demo_schema, make_demo_table
+from synthdata.errors import DataError
+from synthdata.schema import ColumnKind
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "schemas" / "demo.yaml"
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def write_folder(table: pd.DataFrame, folder: Path, cuts: tuple[int, ...]) -> Path:
+    """``table`` as Parquet files cut at ``cuts`` (in nested folders, as datasets come)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    bounds = [0, *cuts, len(table)]
+    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        sub = folder / f"day={i}"
+        sub.mkdir()
+        table.iloc[a:b].to_parquet(sub / f"part-{i}.parquet", index=False)
+    (folder / "_SUCCESS").write_text("")  # writers leave such files; they are skipped
+    return folder
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return make_demo_table(1800, seed=11)
+
+
+@pytest.fixture()
+def small_batches(monkeypatch):
+    monkeypatch.setattr(ds, "BATCH_ROWS", 256)
+    monkeypatch.setattr(ds, "FIT_SAMPLE_ROWS", 900)
+    monkeypatch.setattr(ds, "SCORE_ROWS", 300)
+
+
+def test_scan_splits_and_samples_the_same_whatever_the_batches(table, tmp_path, monkeypatch):
+    folder = write_folder(table, tmp_path / "d", (700, 1100))
+    schema = demo_schema()
+    monkeypatch.setattr(ds, "FIT_SAMPLE_ROWS", 900)
+    monkeypatch.setattr(ds, "SCORE_ROWS", 300)
+    scans = []
+    for batch in (128, 1000):
+        monkeypatch.setattr(ds, "BATCH_ROWS", batch)
+        scans.append(ds.open_dataset(folder, schema).scan(holdout=0.2, seed=4))
+    a, b = scans
+    assert len(a.files) == 3 and a.n_rows == 1800
+    assert (a.n_train, a.n_holdout) == (b.n_train, b.n_holdout)
+    assert a.n_train + a.n_holdout == 1800 and 0.15 < a.n_holdout / 1800 < 0.25
+    pd.testing.assert_frame_equal(a.train_sample, b.train_sample)
+    pd.testing.assert_frame_equal(a.holdout_sample, b.holdout_sample)
+    assert len(a.train_sample) == 900 and len(a.holdout_sample) == 300
+    # the samples are rows of their own part, typed as a table read whole would be
+    whole = schema.validate_table(table)
+    rows = np.arange(1800)
+    held = ds.row_uniforms(4, ds.HOLDOUT_STREAM, rows) < 0.2
+    key = schema.primary_key
+    assert set(a.train_sample[key]) <= set(whole.loc[~held, key])
+    assert set(a.holdout_sample[key]) <= set(whole.loc[held, key])
+    assert dict(a.train_sample.dtypes) == dict(whole[schema.modelled_columns].dtypes)
+    # the training rows streamed again are exactly the non-holdout rows, in order
+    streamed = pd.concat([f for _, f in a.train_batches()], ignore_index=True)
+    pd.testing.assert_frame_equal(
+        streamed, whole.loc[~held, schema.modelled_columns].reset_index(drop=True))
+    for c in schema.columns_of(ColumnKind.categorical):
+        assert a.categories[c] == sorted(whole[c].dropna().astype(str).unique())
+    # another seed, another split
+    other = ds.open_dataset(folder, schema).scan(holdout=0.2, seed=5)
+    assert not other.holdout_sample[key].equals(a.holdout_sample[key])
+
+
+def test_scan_names_dataset_rows_and_checks_the_whole_table(table, tmp_path, monkeypatch):
+    monkeypatch.setattr(ds, "BATCH_ROWS", 256)
+    schema = demo_schema()
+    numeric = next(c for c in schema.modelled_columns
+                   if schema.columns[c].kind == ColumnKind.numerical)
+    bad = table.assign(**{numeric: table[numeric].map(lambda v: None if pd.isna(v) else str(v))})
+    bad.loc[1234, numeric] = "n/a"  # in the second file, its 5th batch
+    folder = write_folder(bad, tmp_path / "bad", (700, 1100))
+    with pytest.raises(DataError) as err:
+        ds.open_dataset(folder, schema).scan(holdout=0.2, seed=0)
+    assert f"column '{numeric}': expected numbers" in str(err.value)
+    assert "first at row 1235" in str(err.value)
+    # a column constant in the first batches only is not constant; a key repeated across
+    # files is a duplicate
+    key = schema.primary_key
+    sorted_table = table.sort_values(numeric, kind="stable").reset_index(drop=True)
+    dup = sorted_table.copy()
+    dup.loc[1500, key] = dup.loc[3, key]
+    folder = write_folder(dup, tmp_path / "dup", (700,))
+    with pytest.raises(DataError) as err:
+        ds.open_dataset(folder, schema).scan(holdout=0.2, seed=0)
+    assert err.value.problems == [
+        f"column '{key}': primary key expected unique, found 1 duplicate values (first at row "
+        "1501); de-duplicate the rows or unset primary_key"]
+    constant = table.assign(**{numeric: 1.0})
+    with pytest.raises(DataError, match=f"column '{numeric}': expected varying values"):
+        ds.open_dataset(write_folder(constant, tmp_path / "c", (900,)), schema).scan(
+            holdout=0.2, seed=0)
+
+
+def test_the_footers_are_checked_before_any_row_is_read(table, tmp_path):
+    schema = demo_schema()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("x")
+    with pytest.raises(DataError, match="holds no Parquet file"):
+        ds.open_dataset(empty, schema)
+    dropped = schema.modelled_columns[1]
+    folder = write_folder(table.drop(columns=[dropped]), tmp_path / "m", (900,))
+    with pytest.raises(DataError, match=f"column '{dropped}': declared in the schema but "
+                                        "missing"):
+        ds.open_dataset(folder, schema)
+    mixed = write_folder(table, tmp_path / "mixed", (900,))
+    table.iloc[:5].assign(extra=1).to_parquet(mixed / "day=0" / "odd.parquet", index=False)
+    with pytest.raises(DataError, match="the files have different columns"):
+        ds.open_dataset(mixed, schema)
+    broken = write_folder(table, tmp_path / "broken", (900,))
+    (broken / "day=1" / "cut.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(DataError, match="cut.parquet': not a readable Parquet file"):
+        ds.open_dataset(broken, schema)
+
+
+@pytest.fixture(scope="module")
+def dataset_run(table, tmp_path_factory):
+    """`run` of the default synthesizer on a 3-file dataset, in small batches and epochs."""
+    from synthdata.synthesizers import autoregressive
+
+    tmp = tmp_path_factory.mktemp("big")
+    folder = write_folder(table, tmp / "d", (700, 1100))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ds, "BATCH_ROWS", 256)
+        mp.setattr(ds, "FIT_SAMPLE_ROWS", 900)
+        mp.setattr(ds, "SCORE_ROWS", 300)
+        mp.setattr(autoregressive, "STREAM_EPOCH_ROWS", 500)  # epochs shorter than a pass
+        result = invoke("run", folder, "--schema", SCHEMA, "--out", tmp / "run", "--epochs",
+                        3, "--quiet", "--force", "--seed", 2)
+    return folder, tmp / "run", result
+
+
+def test_run_on_a_dataset_streams_every_training_row(dataset_run):
+    folder, out, result = dataset_run
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    info = report["run"]["dataset"]
+    assert info["files"] == 3 and info["rows"] == 1800
+    assert info["rows_train"] + info["rows_holdout"] == 1800
+    assert info["streamed"] is True and info["rows_seen"] == info["rows_train"]
+    assert info["scored_rows"] == {"train": 300, "holdout": 300, "synthetic": 300}
+    assert report["run"]["n_rows_synthetic"] == info["rows_train"]
+    history = json.loads((out / "model" / "model.json").read_text())["training"]
+    assert history["streamed_rows"] == info["rows_train"]
+    assert history["epochs"] == 3  # 3 epochs of 500 rows
+    assert any("the synthesizer read" in n for n in report["notes"])
+    # the export: Parquet parts holding every synthetic row, recorded in the manifest
+    parts = sorted((out / "synthetic").glob("part-*.parquet"))
+    assert parts and sum(len(pd.read_parquet(p)) for p in parts) == info["rows_train"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "synthetic/_manifest.json" in manifest["outputs"]
+    assert manifest["input"]["n_rows"] == 1800 and len(manifest["input"]["sha256"]) == 64
+    assert not (out / "synthetic.parquet").exists()
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left
+    assert f"{info['rows_train']} rows" in result.output
+
+
+def test_a_model_fitted_on_a_dataset_samples_again(dataset_run, tmp_path):
+    _, out, result = dataset_run
+    assert result.exit_code == 0, result.output
+    again = invoke("sample", "--model", out / "model", "--rows", 50, "--out",
+                   tmp_path / "more.parquet", "--force")  # 3 short epochs: a forced run
+    assert again.exit_code == 0, again.output
+    assert len(pd.read_parquet(tmp_path / "more.parquet")) == 50
+
+
+def test_a_sample_fitted_synthesizer_says_so(table, tmp_path, small_batches):
+    folder = write_folder(table, tmp_path / "d", (900,))
+    result = invoke("run", folder, "--schema", SCHEMA, "--out", tmp_path / "run",
+                    "--synthesizer", "gaussian_copula", "--rows", 400, "--quiet", "--force")
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    info = report["run"]["dataset"]
+    assert info["streamed"] is False and info["rows_seen"] == info["fit_sample_rows"] == 900
+    assert any("uniform sample of 900 of the" in n for n in report["notes"])
+    assert report["run"]["n_rows_synthetic"] == 400
+    assert sum(len(pd.read_parquet(p)) for p in (tmp_path / "run" / "synthetic").glob(
+        "part-*.parquet")) == 400
+
+
+def test_a_failed_gate_leaves_no_parts(table, tmp_path, small_batches):
+    import yaml
+
+    strict = yaml.safe_load(SCHEMA.read_text())
+    strict.setdefault("gate", {})["max_detection_auc"] = 0.5000001  # no generator passes
+    schema = tmp_path / "strict.yaml"
+    schema.write_text(yaml.safe_dump(strict))
+    folder = write_folder(table, tmp_path / "d", (900,))
+    out = tmp_path / "run"
+    (out / "synthetic").mkdir(parents=True)  # a previous run's parts
+    (out / "synthetic" / "_manifest.json").write_text("{}")
+    result = invoke("run", folder, "--schema", schema, "--out", out, "--synthesizer",
+                    "gaussian_copula", "--rows", 300, "--quiet")
+    assert result.exit_code == 1, result.output
+    assert not (out / "synthetic").exists() and not (out / "model").exists()
+    assert (out / "report.json").exists()
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("extra, expected", [
+    (["--format", "csv"], "a folder of Parquet parts"),
+    (["--synthesizer", "auto"], "found the dataset folder"),
+])
+def test_a_dataset_refuses_what_it_cannot_do(table, tmp_path, extra, expected):
+    folder = write_folder(table, tmp_path / "d", (900,))
+    result = invoke("run", folder, "--schema", SCHEMA, "--out", tmp_path / "run", *extra)
+    assert result.exit_code == 2, result.output
+    assert expected in result.output
+    assert not (tmp_path / "run").exists()
+
+
+def test_other_commands_say_a_folder_is_for_run(table, tmp_path):
+    folder = write_folder(table, tmp_path / "d", (900,))
+    result = invoke("balance", folder, "--schema", SCHEMA, "--out", tmp_path / "b")
+    assert result.exit_code == 2
+    assert "also reads a folder of Parquet files" in result.output
