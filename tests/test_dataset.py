@@ -239,3 +239,40 @@ def test_other_commands_say_a_folder_is_for_run(table, tmp_path):
     result = invoke("balance", folder, "--schema", SCHEMA, "--out", tmp_path / "b")
     assert result.exit_code == 2
     assert "also reads a folder of Parquet files" in result.output
+
+
+def test_ray_trains_the_default_synthesizer_data_parallel(table, tmp_path, small_batches,
+                                                          monkeypatch, ray_cluster):
+    """`--engine ray --workers 2`: two Ray Train workers each read their share of every batch
+    from the codes file; the gradients are averaged, so they end with the same weights, and
+    the model that comes back has learnt (its validation loss fell) and samples."""
+    from synthdata.synthesizers import autoregressive
+
+    monkeypatch.setattr(autoregressive, "STREAM_EPOCH_ROWS", 500)
+    folder = write_folder(table, tmp_path / "d", (900,))
+    out = tmp_path / "run"
+    result = invoke("run", folder, "--schema", SCHEMA, "--out", out, "--epochs", 3,
+                    "--engine", "ray", "--workers", 2, "--quiet", "--force")
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    info = report["run"]["dataset"]
+    assert info["rows_seen"] == info["rows_train"] and info["streamed"]
+    assert report["run"]["execution"]["engine"] == "ray"
+    training = json.loads((out / "model" / "model.json").read_text())["training"]
+    assert training["data_parallel_workers"] == 2 and training["epochs"] == 3
+    assert training["weight_spread"] < 1e-6  # both workers ended with the same weights
+    assert training["val_loss"][-1] < training["val_loss"][0]
+    parts = sorted((out / "synthetic").glob("part-*.parquet"))
+    assert sum(len(pd.read_parquet(p)) for p in parts) == info["rows_train"]
+
+
+def test_a_private_streamed_fit_is_refused_before_the_scan(table, tmp_path, monkeypatch):
+    def no_scan(*args, **kwargs):
+        raise AssertionError("scanned before refusing")
+
+    monkeypatch.setattr(ds.Dataset, "scan", no_scan)
+    folder = write_folder(table, tmp_path / "d", (900,))
+    result = invoke("run", folder, "--schema", SCHEMA, "--out", tmp_path / "run",
+                    "--epsilon", 1.0, "--synthesizer", "autoregressive")
+    assert result.exit_code == 2, result.output
+    assert "without DP-SGD" in result.output and not (tmp_path / "run").exists()

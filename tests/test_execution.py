@@ -60,6 +60,26 @@ def test_local_engine_maps_in_task_order(workers):
     assert (pids == {os.getpid()}) if workers == 1 else (os.getpid() not in pids)
 
 
+def _threads(task: int, shared: object) -> tuple[list[int], int]:
+    import torch
+    from threadpoolctl import threadpool_info
+
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp"], \
+        torch.get_num_threads()
+
+
+def test_a_local_pool_worker_has_one_thread(monkeypatch):
+    """Set before the shared payload is unpickled (here a fitted scikit-learn model, which
+    loads its OpenMP runtime as it unpickles), whatever the environment asked for."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    model = HistGradientBoostingClassifier(max_iter=2).fit([[0], [1], [0], [1]], [0, 1, 0, 1])
+    with get_engine("local", workers=2) as engine:
+        got = list(engine.map(_threads, range(2), shared=model))
+    assert all(openmp and set(openmp) == {1} and torch == 1 for openmp, torch in got), got
+
+
 def test_ray_engine_maps_in_task_order_on_the_cluster(ray_cluster):
     with get_engine("ray", workers=2) as engine:
         assert engine.describe() == {"engine": "ray", "workers": 2, "address": "local"}
@@ -69,6 +89,25 @@ def test_ray_engine_maps_in_task_order_on_the_cluster(ray_cluster):
 
     assert os.getpid() not in {pid for _, pid in got}
     assert ray_cluster.is_initialized()  # joined, not stopped: the session's instance
+
+
+def _timed(task: float, shared: None) -> tuple[float, float]:
+    import time
+
+    began = time.time()
+    time.sleep(task)
+    return began, time.time()
+
+
+def test_a_ray_worker_that_finishes_takes_the_next_task_at_once(ray_cluster):
+    """A slow first task must not hold the other worker back: the quick ones after it start
+    (and finish) while it runs, and the results still come in task order."""
+    with get_engine("ray", workers=2) as engine:
+        list(engine.map(_timed, [0.0, 0.0], shared=None))  # both workers started
+        got = list(engine.map(_timed, [4.0, 0.2, 0.2, 0.2], shared=None))
+    (slow_start, slow_end), *quick = got
+    assert slow_end - slow_start >= 4.0  # the order of results is the order of tasks
+    assert all(end < slow_end for _, end in quick), got  # all three ran beside the slow one
 
 
 def test_engine_choices_are_checked():

@@ -36,6 +36,23 @@ class Engine:
             ) -> Iterator[R]:
         raise NotImplementedError
 
+    @property
+    def in_process(self) -> bool:
+        """True when the tasks run in this process (the local engine with one worker)."""
+        return False
+
+    def task_device(self, device: str) -> str:
+        """The device a task should use: ``device`` here, the CPU on other processes (a worker
+        may have no GPU, and several workers would share one)."""
+        return device if self.in_process else "cpu"
+
+    def train(self, fn: Callable[[Any, int, int], tuple[dict[str, Any], dict[str, Any]]],
+              config: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Data-parallel training: ``fn(config, rank, world)`` in each of ``world`` processes
+        of one ``torch.distributed`` group; returns rank 0's (arrays, JSON-ready info). Here
+        (the default): one process, ``fn(config, 0, 1)``."""
+        return fn(config, 0, 1)
+
     def describe(self) -> dict[str, Any]:
         """What ran the work, for report.json and manifests."""
         return {"engine": self.name, "workers": self.workers}

@@ -16,18 +16,20 @@ from synthdata.execution import Engine, R, T
 _SHARED: Any = None
 
 
-def _init_worker(shared: Any) -> None:
+def _init_worker(payload: bytes) -> None:
+    """One thread per worker, set before ``shared`` is unpickled (which imports numpy,
+    scikit-learn or torch, whose thread pools read the variables when they load)."""
     global _SHARED
     import os
+    import pickle
 
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    try:
-        import torch
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = "1"
+    _SHARED = pickle.loads(payload)  # noqa: S301 - this run's own payload, pickled by us
+    import sys
 
-        torch.set_num_threads(1)
-    except ImportError:  # pragma: no cover - torch is a dependency of sdv
-        pass
-    _SHARED = shared
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
 
 
 def _call(fn: Callable[[Any, Any], Any], task: Any) -> Any:
@@ -39,6 +41,10 @@ class LocalEngine(Engine):
 
     name = "local"
 
+    @property
+    def in_process(self) -> bool:
+        return self.workers <= 1
+
     def map(self, fn: Callable[[T, Any], R], tasks: Iterable[T], *, shared: Any = None
             ) -> Iterator[R]:
         if self.workers <= 1:
@@ -46,11 +52,12 @@ class LocalEngine(Engine):
                 yield fn(task, shared)
             return
         import multiprocessing
+        import pickle
         from concurrent.futures import ProcessPoolExecutor
 
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(shared,)) as pool:
+                                 initargs=(pickle.dumps(shared),)) as pool:
             pending: deque[Any] = deque()
             for task in tasks:  # at most 2 tasks per worker in flight: bounded memory
                 pending.append(pool.submit(_call, fn, task))

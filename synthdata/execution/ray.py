@@ -5,13 +5,15 @@ count) and stops it on :meth:`close`; ``address="auto"`` or ``"ray://host:10001"
 running cluster, whose nodes need synthdata installed and, for outputs, a folder they all see
 (a shared file system). A Ray instance already started in this process (``ray.init``) is used
 as it is. Each task takes one CPU, so torch runs one thread per worker; ``shared`` goes to the
-object store once per job and every task reads it from there.
+object store once per job and every task reads it from there. :meth:`RayEngine.train` runs
+data-parallel torch training with Ray Train.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from synthdata._optional import require
@@ -85,7 +87,60 @@ class RayEngine(Engine):
             for ref in ready:
                 finished[running.pop(ref)] = ref
 
+    def train(self, fn: Callable[[Any, int, int], tuple[dict[str, Any], dict[str, Any]]],
+              config: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``fn`` on ``workers`` Ray Train workers (``TorchTrainer``: one CPU each, a gloo
+        process group); rank 0's result comes back as a checkpoint (arrays as ``.npz``, info
+        as JSON: nothing unpickled). Ray Train keeps its run state under a temporary folder
+        (``TMPDIR``; on a cluster, point it at storage every node sees)."""
+        import json
+        import shutil
+        import tempfile
+
+        import numpy as np
+
+        _ray()
+        from ray.train import RunConfig, ScalingConfig
+        from ray.train.torch import TorchTrainer
+
+        storage = tempfile.mkdtemp(prefix="synthdata-train-")
+        try:
+            trainer = TorchTrainer(
+                _train_loop, train_loop_config={"fn": fn, "config": config},
+                scaling_config=ScalingConfig(num_workers=self.workers, use_gpu=False),
+                run_config=RunConfig(storage_path=storage, name="synthdata"))
+            result = trainer.fit()
+            with result.checkpoint.as_directory() as folder:
+                with np.load(Path(folder) / "arrays.npz", allow_pickle=False) as arrays:
+                    out = {k: arrays[k] for k in arrays.files}
+                info = json.loads((Path(folder) / "info.json").read_text(encoding="utf-8"))
+        finally:
+            shutil.rmtree(storage, ignore_errors=True)
+        return out, info
+
     def close(self) -> None:
         if self._started:
             _ray().shutdown()
             self._started = False
+
+
+def _train_loop(job: dict[str, Any]) -> None:
+    """One Ray Train worker: run the job's function as rank r of w; rank 0 reports its result
+    as a checkpoint (every rank reports: Ray Train waits for all)."""
+    import json
+    import tempfile
+
+    import numpy as np
+    import ray.train
+
+    context = ray.train.get_context()
+    rank, world = context.get_world_rank(), context.get_world_size()
+    arrays, info = job["fn"](job["config"], rank, world)
+    if rank != 0:
+        ray.train.report({"rank": rank})
+        return
+    with tempfile.TemporaryDirectory(prefix="synthdata-result-") as folder:
+        np.savez(Path(folder) / "arrays.npz", **arrays)
+        (Path(folder) / "info.json").write_text(json.dumps(info), encoding="utf-8")
+        ray.train.report({"rank": rank},
+                         checkpoint=ray.train.Checkpoint.from_directory(folder))

@@ -57,6 +57,16 @@ def run_dataset(folder: str | Path, schema: Any, *, out_dir: str | Path,
                    batch_size=batch_size, device=device, params=params,
                    inputs={"table": folder})
     assert p.out_dir is not None
+    if p.model.streams and getattr(p.model.check_params(), "epsilon", None) is not None:
+        from synthdata.synthesizers.registry import private_names
+
+        others = [n for n in private_names() if n != p.model.name]
+        raise ParameterError(
+            f"epsilon: {p.model.name} trains on a streamed dataset without DP-SGD (its "
+            "accountant needs Poisson sampling over rows held in memory); expected a table "
+            "file for a private fit of it: give one file, or a synthesizer that fits a "
+            f"sample privately (--synthesizer {' or '.join(others)}), or drop --epsilon",
+            param="epsilon")
     export_dir = p.out_dir / EXPORT
     check_inputs_kept({"table": folder}, writes=[export_dir], replaces=(export_dir,),
                       param="out_dir")
@@ -79,23 +89,22 @@ def run_dataset(folder: str | Path, schema: Any, *, out_dir: str | Path,
             f"{p.model.name} does not train on streamed batches: it was fitted on a uniform "
             f"sample of {len(dataset.train_sample):,} of the {dataset.n_train:,} training "
             "rows (a synthesizer that trains on streamed batches reads them all)")
-    p.model.fit_stream(dataset, progress=progress)
-    p.timer.lap("fit")
     n_rows = n_rows if n_rows is not None else dataset.n_train
     part_rows = part_rows or PART_ROWS
     train, held = dataset.train_sample.iloc[:SCORE_ROWS], dataset.holdout_sample
     staging_model = p.out_dir / f".model-{secrets.token_hex(4)}.tmp"
     try:
         with get_engine(engine, address=ray_address, workers=workers) as runner:
+            p.model.fit_stream(dataset, progress=progress, engine=runner)
+            p.timer.lap("fit")
             p.model.save(staging_model)
             files = {str(q.relative_to(staging_model)): sha256_file(q)
                      for q in sorted(staging_model.rglob("*")) if q.is_file()}
-            device_here = runner.name == "local" and runner.workers == 1
             record: dict[str, Any] = {"rows": n_rows, "seed": p.seed, "part_rows": part_rows}
             try:
                 with atomic_dir(export_dir) as staged:
                     job = {"model_dir": str(staging_model.resolve()), "model_files": files,
-                           "device": "auto" if device_here else "cpu", "schema": p.schema,
+                           "device": runner.task_device(p.device), "schema": p.schema,
                            "conditions": {}, "key": secrets.token_bytes(32), "seed": p.seed,
                            "total": n_rows, "folder": str(staged)}
                     started = time.perf_counter()

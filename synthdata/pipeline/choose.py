@@ -159,23 +159,23 @@ def run_auto(table: str | Path | pd.DataFrame, schema: str | Path | Schema, *,
                    force=force, n_rows=n_rows, epochs=epochs, batch_size=batch_size,
                    device=device, params=params, fit=False, inputs={"table": table})
     names = candidate_names(candidates, epsilon=(params or {}).get("epsilon") is not None)
-    for name in names:  # every candidate's parameters checked before any work
-        model, _ = steps.make_synthesizer(
-            _candidate_schema(p.schema, name), name=name, epochs=epochs,
-            batch_size=batch_size, params=params, device=device, seed=seed)
-        if model.uses_torch:
-            from synthdata.synthesizers import resolve_device
+    built = [steps.make_synthesizer(_candidate_schema(p.schema, name), name=name,
+                                    epochs=epochs, batch_size=batch_size, params=params,
+                                    device=device, seed=seed)[0]
+             for name in names]  # every candidate's parameters checked before any work
+    if any(model.uses_torch for model in built):
+        from synthdata.synthesizers import resolve_device
 
-            resolve_device(device)
+        resolve_device(device)  # a missing CUDA is bad input: said before any work
     tasks = [(name, seed + k) for name in names for k in range(candidate_seeds)]
     data = steps.prepare(table, p)
     n_rows = n_rows if n_rows is not None else len(data.train)
     steps.check_room(data.train, n_rows, param="n_rows")
-    job = {"schema": p.schema, "train": data.train, "holdout": data.holdout, "n_rows": n_rows,
-           "epochs": epochs, "batch_size": batch_size, "params": params,
-           "device": "cpu" if engine != "local" else device}
     found: list[dict[str, Any]] = []
     with get_engine(engine, address=ray_address, workers=workers) as runner:
+        job = {"schema": p.schema, "train": data.train, "holdout": data.holdout,
+               "n_rows": n_rows, "epochs": epochs, "batch_size": batch_size, "params": params,
+               "device": runner.task_device(device)}
         logger.info("fitting %d candidates (%s) on the %s engine, %d at a time", len(tasks),
                     ", ".join(f"{n}/seed {s}" for n, s in tasks), runner.name, runner.workers)
         for outcome in runner.map(_fit_candidate, tasks, shared=job):

@@ -298,8 +298,7 @@ def _sample_parts(model_dir: Path, model_files: dict[str, str], schema: Schema,
 
     started = time.perf_counter()
     with get_engine(engine, address=ray_address, workers=workers) as runner:
-        # tasks on other processes load the model on the CPU (a worker may have no GPU)
-        device = "auto" if runner.name == "local" and runner.workers == 1 else "cpu"
+        device = runner.task_device("auto")
         plan = part_plan(record["rows"], part_rows)
         logger.info("sampling %d rows in %d parts on the %s engine (%d workers)",
                     record["rows"], len(plan), runner.name, runner.workers)

@@ -59,6 +59,10 @@ def run(
     ``report.json`` -> ``candidates`` lists them all. ``engine`` (``local`` | ``ray``) runs
     the candidates and the nearest-neighbour privacy figures (``synthdata.execution``).
 
+    ``table`` may be a folder of Parquet files, streamed in batches
+    (``synthdata.pipeline.big``): the export is then ``out_dir/synthetic/`` in Parquet parts,
+    and ``report.json`` -> ``run.dataset`` states the rows the synthesizer read.
+
     Raises:
         SchemaError, DataError, ParameterError, DeviceError: bad input, raised before any
             fitting and before anything is written.

@@ -74,7 +74,8 @@ def train(model: torch.nn.Module, loss: Callable[[torch.Tensor, torch.Generator]
           data: torch.Tensor, val: torch.Tensor, *, batch_size: int, lr: float,
           weight_decay: float, epochs: int, patience: int, max_seconds: float | None,
           gen: torch.Generator, progress: bool = False, name: str = "",
-          epoch_rows: int | None = None) -> History:
+          epoch_rows: int | None = None, shard: GradientSync | None = None,
+          perm_gen: torch.Generator | None = None) -> History:
     """Minimise ``loss(batch, gen)`` (a mean over the batch's rows) over ``data``.
 
     ``val`` (rows never trained on) decides the learning-rate plateaus, early stopping and
@@ -82,6 +83,12 @@ def train(model: torch.nn.Module, loss: Callable[[torch.Tensor, torch.Generator]
     tensor, or a numpy array (e.g. memory-mapped) whose batches are gathered and moved to the
     model's device one at a time. An epoch is every row, or at most ``epoch_rows`` rows: the
     next ones of a running permutation (a new one when all rows were visited).
+
+    Data-parallel (``shard``, one of ``shard.world`` processes of a ``torch.distributed``
+    group): every process draws the same permutations from ``perm_gen`` (same seed on all),
+    takes every ``world``-th row of each batch, and the gradients are averaged over the
+    processes before each step, so the weights stay the same everywhere and so do the
+    validation scores and every decision taken on them; a time budget is ended together.
     """
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5,
@@ -95,6 +102,7 @@ def train(model: torch.nn.Module, loss: Callable[[torch.Tensor, torch.Generator]
     in_memory = isinstance(data, torch.Tensor)
     device = next(model.parameters()).device
     order, cursor = None, n
+    perm_gen = perm_gen or gen
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -105,18 +113,23 @@ def train(model: torch.nn.Module, loss: Callable[[torch.Tensor, torch.Generator]
         for epoch in range(1, epochs + 1):
             model.train()
             if per_epoch == n:
-                order = torch.randperm(n, generator=gen, device=gen.device)
+                order = torch.randperm(n, generator=perm_gen, device=perm_gen.device)
                 visit = order
             else:  # the next rows of a running permutation
                 if cursor + per_epoch > n:
-                    order, cursor = torch.randperm(n, generator=gen, device=gen.device), 0
+                    order, cursor = torch.randperm(n, generator=perm_gen,
+                                                   device=perm_gen.device), 0
                 assert order is not None
                 visit, cursor = order[cursor:cursor + per_epoch], cursor + per_epoch
             if in_memory:
                 visit = visit.to(data.device)
-            total = 0.0
+            total, seen = 0.0, 0
             for step in range(steps):
                 index = visit[step * batch_size:(step + 1) * batch_size]
+                if shard is not None:  # the same steps everywhere: each one all-reduces
+                    if len(index) < 2 * shard.world and steps > 1:
+                        continue
+                    index = index[shard.rank::shard.world]
                 if in_memory:
                     batch = data[index]
                 else:  # rows in file order: a memory-mapped file reads them faster
@@ -127,10 +140,14 @@ def train(model: torch.nn.Module, loss: Callable[[torch.Tensor, torch.Generator]
                 optimizer.zero_grad(set_to_none=True)
                 value = loss(batch, gen)
                 value.backward()
+                if shard is not None:
+                    shard.average(model)
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
                 optimizer.step()
                 total += float(value.detach()) * len(batch)
-            history.train_loss.append(total / per_epoch)
+                seen += len(batch)
+            # data-parallel: the mean over this process's rows
+            history.train_loss.append(total / (per_epoch if shard is None else max(seen, 1)))
             # the same draws every epoch (fresh generator), so scores are comparable
             score = evaluate(model, loss, val, gen=generator(0, str(gen.device)),
                              batch_size=4 * batch_size) if len(val) else history.train_loss[-1]
@@ -151,7 +168,10 @@ def train(model: torch.nn.Module, loss: Callable[[torch.Tensor, torch.Generator]
             if since_best >= patience:
                 history.stopped = "early stopping"
                 break
-            if max_seconds is not None and time.perf_counter() - started >= max_seconds:
+            late = max_seconds is not None and time.perf_counter() - started >= max_seconds
+            if shard is not None:
+                late = shard.any(late)
+            if late:
                 history.stopped = "time budget"
                 break
     finally:
@@ -164,6 +184,48 @@ def train(model: torch.nn.Module, loss: Callable[[torch.Tensor, torch.Generator]
                 name, history.epochs, history.stopped, history.best_epoch,
                 history.best_val_loss, history.seconds)
     return history
+
+
+@dataclass
+class GradientSync:
+    """Process ``rank`` of ``world`` in a ``torch.distributed`` group (Ray Train sets it up):
+    gradients averaged in one all-reduce, flags combined."""
+
+    rank: int
+    world: int
+
+    def average(self, model: torch.nn.Module) -> None:
+        import torch.distributed as dist
+
+        params = [p for p in model.parameters() if p.requires_grad]
+        for p in params:  # a parameter without a gradient here may have one elsewhere
+            if p.grad is None:
+                p.grad = torch.zeros_like(p)
+        grads = [p.grad for p in params]
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        dist.all_reduce(flat)
+        flat /= self.world
+        offset = 0
+        for g in grads:
+            g.copy_(flat[offset:offset + g.numel()].view_as(g))
+            offset += g.numel()
+
+    def spread(self, model: torch.nn.Module) -> float:
+        """The largest difference of a weight from its mean over the processes (0: the same
+        weights everywhere)."""
+        import torch.distributed as dist
+
+        flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+        mean = flat.clone()
+        dist.all_reduce(mean)
+        return float((flat - mean / self.world).abs().max())
+
+    def any(self, flag: bool) -> bool:
+        import torch.distributed as dist
+
+        value = torch.tensor([1.0 if flag else 0.0])
+        dist.all_reduce(value)
+        return bool(value.item() > 0)
 
 
 def evaluate(model: torch.nn.Module, loss: Callable[[torch.Tensor, torch.Generator],

@@ -399,12 +399,14 @@ class Autoregressive(Synthesizer):
         self._train_net(params, n, tokens[order[n_val:]], tokens[order[:n_val]], counts,
                         progress=progress)
 
-    def _train_net(self, params: Any, n: int, data: np.ndarray, val: np.ndarray,
-                   counts: list[np.ndarray], *, progress: bool,
-                   epoch_rows: int | None = None) -> None:
-        """Build the net for ``n`` rows, train it on ``data`` (an array in memory or a
-        memory-mapped file) with ``val`` for early stopping, then calibrate to ``counts`` (each
-        sub-column's code counts over all ``n`` rows)."""
+    def _train_net(self, params: Any, n: int, data: np.ndarray | Path, val: np.ndarray,
+                   counts: list[np.ndarray], *, progress: bool, rows: int = 0,
+                   engine: Any = None) -> None:
+        """Build the net for ``n`` rows, train it on ``data`` (an array in memory, or the
+        first ``rows`` rows of a ``.npy`` file of codes, read memory-mapped, on ``engine``:
+        data-parallel over Ray Train workers with the Ray engine) with ``val`` for early
+        stopping, then calibrate to ``counts`` (each sub-column's code counts over all ``n``
+        rows)."""
         import torch
 
         from synthdata.synthesizers import _torch
@@ -429,24 +431,44 @@ class Autoregressive(Synthesizer):
             self.net_ = None
             return
         device = self.device_
-        with _torch.forked_seed(self.seed, device):
-            self.net_ = self._build(hidden, params.dropout, depth,
-                                    params.architecture).to(device)
-            on_disk = isinstance(data, np.memmap)
-            data = data if on_disk else torch.as_tensor(data, device=device)
-            val = torch.as_tensor(np.asarray(val, dtype=np.int64), device=device)
-            gen = _torch.generator(self.seed, device)
-            history = _torch.train(
-                self.net_, self._loss_fn(params.fixed_order_share), data, val,
-                batch_size=batch_size, lr=lr, weight_decay=params.weight_decay,
-                epochs=params.epochs or 100, patience=params.patience,
-                max_seconds=params.max_training_seconds, gen=gen, progress=progress,
-                name=self.name, epoch_rows=epoch_rows)
+        if isinstance(data, Path):  # a big table's codes: trained by the engine
+            config = {"model": self, "codes": str(data), "rows": rows, "val": val,
+                      "device": engine.task_device(device) if engine is not None else device,
+                      "progress": progress, "epoch_rows": STREAM_EPOCH_ROWS,
+                      "train": {"batch_size": batch_size, "lr": lr, "hidden": hidden,
+                                "depth": depth, "dropout": params.dropout,
+                                "architecture": params.architecture,
+                                "fixed_order_share": params.fixed_order_share,
+                                "weight_decay": params.weight_decay,
+                                "epochs": params.epochs or 100, "patience": params.patience,
+                                "max_seconds": params.max_training_seconds}}
+            arrays, history = (engine.train(_train_codes, config) if engine is not None
+                               else _train_codes(config, 0, 1))
+            with _torch.forked_seed(self.seed, device):
+                self.net_ = self._build(hidden, params.dropout, depth,
+                                        params.architecture).to(device)
+            _torch.load_state(self.net_, arrays, device)
+            self.net_.eval()
+            self.training_.update(history)
+        else:
+            with _torch.forked_seed(self.seed, device):
+                self.net_ = self._build(hidden, params.dropout, depth,
+                                        params.architecture).to(device)
+                tensor = torch.as_tensor(data, device=device)
+                gen = _torch.generator(self.seed, device)
+                history = _torch.train(
+                    self.net_, self._loss_fn(params.fixed_order_share), tensor,
+                    torch.as_tensor(val, device=device), batch_size=batch_size, lr=lr,
+                    weight_decay=params.weight_decay, epochs=params.epochs or 100,
+                    patience=params.patience, max_seconds=params.max_training_seconds,
+                    gen=gen, progress=progress, name=self.name)
             self.training_.update(history.to_json())
-            if params.calibrate:
+        if params.calibrate:
+            with _torch.forked_seed(self.seed, device):
                 self.training_["calibration"] = self._calibrate(counts, n, self.seed)
 
-    def _fit_stream(self, dataset: Any, params: Any, *, progress: bool) -> int:
+    def _fit_stream(self, dataset: Any, params: Any, *, progress: bool,
+                    engine: Any = None) -> int:
         """Train on every training row of a streamed dataset.
 
         The tokenizer is fitted on the dataset's uniform training sample; then one pass
@@ -456,7 +478,9 @@ class Autoregressive(Synthesizer):
         the row number) in memory and counts each sub-column's codes for the calibration.
         Training then draws its shuffled batches from the file: an epoch is at most
         :data:`STREAM_EPOCH_ROWS` rows (a running permutation of all rows), so early
-        stopping and the learning-rate plateaus act on big tables as on small ones.
+        stopping and the learning-rate plateaus act on big tables as on small ones. With the
+        Ray engine, training is data-parallel over its workers (Ray Train; ``_train_codes``):
+        each reads its share of every batch from the file, gradients are averaged.
         """
         import shutil
         import tempfile
@@ -499,13 +523,14 @@ class Autoregressive(Synthesizer):
                 written += len(train)
                 seen += len(rows)
             codes.flush()
+            del codes
             logger.info("%s: encoded %d streamed rows (%d for validation) into %s", self.name,
                         seen, seen - written, folder)
-            self._train_net(params, seen, codes[:written],
-                            np.concatenate(val) if val else np.zeros((0, len(parts)), int),
-                            counts, progress=progress, epoch_rows=STREAM_EPOCH_ROWS)
+            self._train_net(params, seen, folder / "codes.npy",
+                            np.concatenate(val).astype(np.int64) if val
+                            else np.zeros((0, len(parts)), np.int64),
+                            counts, progress=progress, rows=written, engine=engine)
             self.training_["streamed_rows"] = seen
-            del codes
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return seen
@@ -902,6 +927,40 @@ class Autoregressive(Synthesizer):
                                     ).to(device)
             _torch.load_state(self.net_, load_arrays(folder / WEIGHTS), device)
             self.net_.eval()
+
+
+def _train_codes(config: dict[str, Any], rank: int, world: int
+                 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Train ``config["model"]``'s net on a file of codes, as process ``rank`` of ``world``
+    (see ``_torch.train``); returns the best weights and the training history. Every process
+    builds the same initial weights (same seed); with ``world`` > 1 they draw the same
+    permutations and each its own row orders."""
+    import torch
+
+    from synthdata.synthesizers import _torch
+    from synthdata.validation import derived_seed
+
+    model, t, device = config["model"], config["train"], config["device"]
+    with _torch.forked_seed(model.seed, device):
+        model.net_ = model._build(t["hidden"], t["dropout"], t["depth"],
+                                  t["architecture"]).to(device)
+        data = np.load(config["codes"], mmap_mode="r")[:config["rows"]]
+        shared = world > 1
+        history = _torch.train(
+            model.net_, model._loss_fn(t["fixed_order_share"]), data,
+            torch.as_tensor(config["val"], device=device), batch_size=t["batch_size"],
+            lr=t["lr"], weight_decay=t["weight_decay"], epochs=t["epochs"],
+            patience=t["patience"], max_seconds=t["max_seconds"],
+            gen=_torch.generator(derived_seed(model.seed, rank) if shared else model.seed,
+                                 device),
+            progress=config["progress"] and rank == 0, name=model.name,
+            epoch_rows=config["epoch_rows"],
+            shard=_torch.GradientSync(rank, world) if shared else None,
+            perm_gen=_torch.generator(model.seed, device) if shared else None)
+    info = {**history.to_json(), "data_parallel_workers": world}
+    if shared:  # the processes must end with the same weights
+        info["weight_spread"] = _torch.GradientSync(rank, world).spread(model.net_)
+    return _torch.state_arrays(model.net_), info
 
 
 def _match(logits: Any, target: Any, keep: Any = None) -> Any:

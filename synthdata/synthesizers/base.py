@@ -296,11 +296,13 @@ class Synthesizer:
         logger.info("fitted %s on %d rows (device %s)", self.name, len(train), self.device_)
         return self
 
-    def fit_stream(self, dataset: Any, *, progress: bool = False) -> Synthesizer:
+    def fit_stream(self, dataset: Any, *, progress: bool = False,
+                   engine: Any = None) -> Synthesizer:
         """Fit on the training rows of a scanned :class:`synthdata.dataset.Dataset`.
 
         A backend with ``streams`` trains on every training row, streamed in batches
-        (``_fit_stream``); the others fit on the dataset's uniform training sample
+        (``_fit_stream``; ``engine``, a :mod:`synthdata.execution` engine, may train it
+        data-parallel); the others fit on the dataset's uniform training sample
         (``dataset.train_sample``). ``rows_seen_`` says how many rows the fit read.
         """
         if not self.streams:
@@ -310,14 +312,15 @@ class Synthesizer:
         params = self.check_params()
         self.device_ = resolve_device(self.device) if self.uses_torch else "cpu"
         self.params_ = params.model_dump(mode="json")
-        self.rows_seen_ = self._fit_stream(dataset, params, progress=progress)
+        self.rows_seen_ = self._fit_stream(dataset, params, progress=progress, engine=engine)
         self.n_train_rows_ = dataset.n_train
         self.categories_seen_ = dict(dataset.categories)
         logger.info("fitted %s on %d streamed rows (device %s)", self.name, self.rows_seen_,
                     self.device_)
         return self
 
-    def _fit_stream(self, dataset: Any, params: Any, *, progress: bool) -> int:
+    def _fit_stream(self, dataset: Any, params: Any, *, progress: bool,
+                    engine: Any = None) -> int:
         """Train on ``dataset.train_batches()``; return the number of rows read."""
         raise NotImplementedError
 
