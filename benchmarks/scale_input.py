@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run import ROOT, commit, machine, publish_section
+from benchmarks.run import ROOT, cell, commit, machine, publish_section
 
 READ_WHOLE = """
 import resource, sys, pandas as pd
@@ -80,7 +80,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scratch", type=Path, help="folder for the model, dataset and run "
                     "(default: a temporary folder, removed at the end)")
     ap.add_argument("--out", default="scale-input")
+    ap.add_argument("--render", action="store_true", help="only rewrite the RESULTS.md "
+                    "section from results/<out>.json")
     args = ap.parse_args(argv)
+    if args.render:
+        from benchmarks.run import RESULTS
+
+        result = json.loads((RESULTS / f"{args.out}.json").read_text())
+        return publish_section(result, args.out, markdown(result), "scale-input")
     from benchmarks.scale_sample import fit_model
 
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="scale-input-"))
@@ -167,10 +174,11 @@ def markdown(result: dict[str, Any]) -> str:
         f"uniform samples of {(info.get('scored_rows') or {}).get('train', 0):,} train and "
         f"{(info.get('scored_rows') or {}).get('holdout', 0):,} holdout rows.", "",
         f"Gate: {'passed' if run['gate_passed'] else 'failed ' + ', '.join(run['gate_failures'])}"
-        f"; column shapes {fig.get('column_shapes')}, pair trends "
-        f"{fig.get('column_pair_trends')}, detection AUC {fig.get('detection_auc')}, DCR share "
-        f"{fig.get('dcr_share')}, MIA AUC {fig.get('mia_auc')}. Seconds per step: "
-        f"{run['timings_seconds']}.", ""]
+        f"; column shapes {cell(fig.get('column_shapes'))}, pair trends "
+        f"{cell(fig.get('column_pair_trends'))}, detection AUC {cell(fig.get('detection_auc'))}"
+        f", DCR share {cell(fig.get('dcr_share'))}, MIA AUC {cell(fig.get('mia_auc'))}. "
+        "Seconds per step: " + ", ".join(f"{k} {v:,.0f}" for k, v in
+                                          (run["timings_seconds"] or {}).items()) + ".", ""]
     return "\n".join(lines)
 
 
