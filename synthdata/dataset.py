@@ -9,8 +9,8 @@ order, their rows one after the other) where a table would not fit in memory:
   schema's ``"batch"`` role), the whole-table checks (empty or constant columns, a unique
   primary key, two target classes, enough rows to split) are made over the stream, each row
   goes to the holdout or to training by a hash of (seed, row number), and two uniform samples
-  are kept (bottom-k of another hash): :data:`FIT_SAMPLE_ROWS` training rows and
-  :data:`SCORE_ROWS` holdout rows;
+  are kept (bottom-k of another hash): :data:`FIT_SAMPLE_ROWS` training rows (and the
+  :data:`SCORE_ROWS` of them with the smallest hashes) and :data:`SCORE_ROWS` holdout rows;
 - :meth:`Dataset.train_batches` streams the training rows again, typed, for a synthesizer that
   trains on batches (``Synthesizer.streams``); the others fit on the training sample.
 
@@ -83,6 +83,7 @@ class Dataset:
     n_train: int = 0
     n_holdout: int = 0
     train_sample: pd.DataFrame | None = field(default=None, repr=False)
+    score_sample: pd.DataFrame | None = field(default=None, repr=False)  # of train_sample
     holdout_sample: pd.DataFrame | None = field(default=None, repr=False)
     categories: dict[str, list[str]] = field(default_factory=dict, repr=False)
     scan_seconds: float = 0.0
@@ -197,6 +198,10 @@ class Dataset:
             raise DataError(found_all, source=self.source)
         self.n_train, self.n_holdout = n_rows - n_holdout, n_holdout
         self.train_sample = _finish(train_keep, columns)
+        # the scores' training rows: the SCORE_ROWS of the sample with the smallest hashes,
+        # themselves a uniform sample (the first rows by number would favour the first files)
+        self.score_sample = _finish(None if train_keep is None else
+                                    train_keep.nsmallest(SCORE_ROWS, "_order"), columns)
         self.holdout_sample = _finish(holdout_keep, columns)
         self.categories = {c: sorted(v) for c, v in seen.items()}
         self.scan_seconds = time.perf_counter() - started

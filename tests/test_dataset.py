@@ -74,6 +74,10 @@ def test_scan_splits_and_samples_the_same_whatever_the_batches(table, tmp_path, 
     key = schema.primary_key
     assert set(a.train_sample[key]) <= set(whole.loc[~held, key])
     assert set(a.holdout_sample[key]) <= set(whole.loc[held, key])
+    # the scored training rows: 300 of the sample, spread over the whole table (not its start)
+    assert len(a.score_sample) == 300 and set(a.score_sample[key]) <= set(a.train_sample[key])
+    position = {v: i for i, v in enumerate(whole[key])}
+    assert a.score_sample[key].map(position).max() > 1500
     assert dict(a.train_sample.dtypes) == dict(whole[schema.modelled_columns].dtypes)
     # the training rows streamed again are exactly the non-holdout rows, in order
     streamed = pd.concat([f for _, f in a.train_batches()], ignore_index=True)

@@ -46,6 +46,11 @@ class Engine:
         may have no GPU, and several workers would share one)."""
         return device if self.in_process else "cpu"
 
+    def train_device(self, device: str) -> str:
+        """The device :meth:`train` trains on: ``device`` here (the default runs it in this
+        process), the CPU on other processes."""
+        return device
+
     def train(self, fn: Callable[[Any, int, int], tuple[dict[str, Any], dict[str, Any]]],
               config: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         """Data-parallel training: ``fn(config, rank, world)`` in each of ``world`` processes

@@ -87,6 +87,9 @@ class RayEngine(Engine):
             for ref in ready:
                 finished[running.pop(ref)] = ref
 
+    def train_device(self, device: str) -> str:
+        return "cpu"  # Ray Train workers here use one CPU each (use_gpu=False)
+
     def train(self, fn: Callable[[Any, int, int], tuple[dict[str, Any], dict[str, Any]]],
               config: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         """``fn`` on ``workers`` Ray Train workers (``TorchTrainer``: one CPU each, a gloo

@@ -91,7 +91,7 @@ def run_dataset(folder: str | Path, schema: Any, *, out_dir: str | Path,
             "rows (a synthesizer that trains on streamed batches reads them all)")
     n_rows = n_rows if n_rows is not None else dataset.n_train
     part_rows = part_rows or PART_ROWS
-    train, held = dataset.train_sample.iloc[:SCORE_ROWS], dataset.holdout_sample
+    train, held = dataset.score_sample, dataset.holdout_sample
     staging_model = p.out_dir / f".model-{secrets.token_hex(4)}.tmp"
     try:
         with get_engine(engine, address=ray_address, workers=workers) as runner:

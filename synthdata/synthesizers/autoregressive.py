@@ -433,7 +433,7 @@ class Autoregressive(Synthesizer):
         device = self.device_
         if isinstance(data, Path):  # a big table's codes: trained by the engine
             config = {"model": self, "codes": str(data), "rows": rows, "val": val,
-                      "device": engine.task_device(device) if engine is not None else device,
+                      "device": engine.train_device(device) if engine is not None else device,
                       "progress": progress, "epoch_rows": STREAM_EPOCH_ROWS,
                       "train": {"batch_size": batch_size, "lr": lr, "hidden": hidden,
                                 "depth": depth, "dropout": params.dropout,
@@ -501,6 +501,10 @@ class Autoregressive(Synthesizer):
                                         rng=rng)
         parts = self.tokenizer_.parts
         n = dataset.n_train
+        if not parts:  # nothing to learn (only key columns)
+            empty = np.zeros((0, 0), dtype=np.int64)
+            self._train_net(params, n, empty, empty, [], progress=progress)
+            return n
         share = min(params.validation_share, STREAM_VALIDATION_ROWS / max(n, 1)) \
             if n >= 20 else 0.0
         dtype = np.int16 if all(p.size < 2**15 for p in parts) else np.int32
