@@ -188,12 +188,12 @@ class Dataset:
         if len(found_all) >= MAX_PROBLEMS:
             found_all.append(f"(stopped after {MAX_PROBLEMS} different problems; fix these and "
                              "run again to see any others)")
-        elif n_rows:
-            found_all += _table_problems(schema, n_rows, n_holdout, nulls, varying, first_value,
-                                         targets, keys, key_rows, self.holdout)
-        else:
+        elif not n_rows:
             found_all.append("dataset: its files hold no rows; expected data rows: check the "
                              "export that wrote them")
+        elif not found_all:  # the whole-table counts skip batches with problems
+            found_all += _table_problems(schema, n_rows, n_holdout, nulls, varying, first_value,
+                                         targets, keys, key_rows, self.holdout)
         if found_all:
             raise DataError(found_all, source=self.source)
         self.n_train, self.n_holdout = n_rows - n_holdout, n_holdout

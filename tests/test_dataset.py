@@ -102,6 +102,7 @@ def test_scan_names_dataset_rows_and_checks_the_whole_table(table, tmp_path, mon
         ds.open_dataset(folder, schema).scan(holdout=0.2, seed=0)
     assert f"column '{numeric}': expected numbers" in str(err.value)
     assert "first at row 1235" in str(err.value)
+    assert len(err.value.problems) == 1  # no whole-table finding from partial counts
     # a column constant in the first batches only is not constant; a key repeated across
     # files is a duplicate
     key = schema.primary_key
@@ -136,6 +137,9 @@ def test_the_footers_are_checked_before_any_row_is_read(table, tmp_path):
     table.iloc[:5].assign(extra=1).to_parquet(mixed / "day=0" / "odd.parquet", index=False)
     with pytest.raises(DataError, match="the files have different columns"):
         ds.open_dataset(mixed, schema)
+    no_rows = write_folder(table.iloc[:0], tmp_path / "none", ())
+    with pytest.raises(DataError, match="its files hold no rows"):
+        ds.open_dataset(no_rows, schema).scan(holdout=0.2, seed=0)
     broken = write_folder(table, tmp_path / "broken", (900,))
     (broken / "day=1" / "cut.parquet").write_bytes(b"PAR1 not really")
     with pytest.raises(DataError, match="cut.parquet': not a readable Parquet file"):
