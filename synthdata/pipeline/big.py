@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -42,9 +43,16 @@ def run_dataset(folder: str | Path, schema: Any, *, out_dir: str | Path,
     """:func:`synthdata.pipeline.run` for a folder of Parquet files (see the module doc)."""
     from synthdata.dataset import SCORE_ROWS, open_dataset
     from synthdata.execution import check_engine, get_engine
-    from synthdata.io import atomic_dir, check_inputs_kept, sha256_file
+    from synthdata.io import atomic_dir, atomic_write_json, check_inputs_kept, sha256_file
     from synthdata.pii import pii_report
-    from synthdata.pipeline.resample import PART_ROWS, PARTS_MANIFEST, _write_part, part_plan
+    from synthdata.pipeline.resample import (
+        _LOADED,
+        PART_ROWS,
+        PARTS_MANIFEST,
+        _write_part,
+        part_plan,
+        parts_record,
+    )
 
     check_engine(engine, address=ray_address, workers=workers)
     if fmt != "parquet":
@@ -132,28 +140,14 @@ def run_dataset(folder: str | Path, schema: Any, *, out_dir: str | Path,
                     export = steps.gate(rep, p)
                     if not export:
                         raise _GateFailed
-                    record.update({
-                        "output": EXPORT, "parts": [{k: v for k, v in w.items()
-                                                     if k != "worker_peak_rss_bytes"}
-                                                    for w in written],
-                        "execution": {**execution, "seconds": round(seconds, 3),
-                                      "rows_per_second": round(n_rows / seconds, 1),
-                                      "worker_peak_rss_bytes": max(
-                                          w["worker_peak_rss_bytes"] for w in written)}})
-                    from synthdata.io import atomic_write_json
-
+                    record.update(parts_record(EXPORT, part_rows, written, execution,
+                                               seconds, n_rows))
                     atomic_write_json(staged / PARTS_MANIFEST, record)
             except _GateFailed:
                 if export_dir.exists():  # a previous run's parts: not this report's
-                    import shutil
-
                     shutil.rmtree(export_dir)
     finally:
-        import shutil
-
-        from synthdata.pipeline import resample
-
-        resample._LOADED.clear()
+        _LOADED.clear()  # the local engine loaded the staged model in this process
         shutil.rmtree(staging_model, ignore_errors=True)
     data = steps.Data(label=str(folder), sha256=dataset.digest(), n_rows=dataset.n_rows,
                       train=train, holdout=held)

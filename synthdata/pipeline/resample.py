@@ -215,6 +215,20 @@ def sample_model(
 PARTS_MANIFEST = "_manifest.json"
 
 
+def parts_record(output: str, part_rows: int, written: list[dict[str, Any]],
+                 execution: dict[str, Any], seconds: float, rows: int) -> dict[str, Any]:
+    """What ``_manifest.json`` of a parts folder says beside the request: every part (file,
+    rows, seed, sha256), the engine, its seconds and rows/s, the workers' peak memory."""
+    return {"output": output, "part_rows": part_rows,
+            "parts": [{k: v for k, v in w.items() if k != "worker_peak_rss_bytes"}
+                      for w in written],
+            "execution": {**execution, "seconds": round(seconds, 3),
+                          "rows_per_second": round(rows / seconds, 1),
+                          "worker_peak_rss_bytes": max(w["worker_peak_rss_bytes"]
+                                                       for w in written)},
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
 def part_plan(n_rows: int, part_rows: int) -> list[tuple[int, int, int]]:
     """(index, first row, rows) of each part: a function of the row counts alone."""
     return [(i, begin, min(part_rows, n_rows - begin))
@@ -312,15 +326,8 @@ def _sample_parts(model_dir: Path, model_files: dict[str, str], schema: Schema,
                 written.append(info)
                 logger.info("wrote %s (%d of %d parts)", info["file"], len(written), len(plan))
             seconds = time.perf_counter() - started
-            record.update({
-                "output": out.name, "part_rows": part_rows,
-                "parts": [{k: v for k, v in w.items() if k != "worker_peak_rss_bytes"}
-                          for w in written],
-                "execution": {**runner.describe(), "seconds": round(seconds, 3),
-                              "rows_per_second": round(record["rows"] / seconds, 1),
-                              "worker_peak_rss_bytes": max(
-                                  w["worker_peak_rss_bytes"] for w in written)},
-                "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+            record.update(parts_record(out.name, part_rows, written, runner.describe(),
+                                       seconds, record["rows"]))
             atomic_write_json(folder / PARTS_MANIFEST, record)
     _LOADED.clear()  # the local engine loaded it in this process
     return RunResult(out_dir=out, synthetic_path=out, report={"gate": gate}, manifest=record,
