@@ -11,8 +11,9 @@ engine of ``--workers`` workers; every figure and every raw distance array is co
 absolute difference), with the wall time of each.
 
 **Big.** ``--big-rows`` synthetic rows against ``--big-rows`` training rows and
-``--big-holdout`` holdout rows (independent draws of the demo table's generator, seeds 1-3: the
-mixed table of ``benchmarks/privacy_distances.py``), scored by the same two metrics on Ray:
+``--big-holdout`` holdout rows (independent draws of the demo table's generator, seeds 1-3,
+in calls of 500,000 rows: the mixed table of ``benchmarks/privacy_distances.py``), scored by
+the same two metrics on Ray:
 wall time, the driver's peak RSS and each Ray worker's peak RSS (``VmHWM`` of every worker
 process at the end). As the library documents, the DCR share, the 5th-percentile DCRs and NNDR
 compare synth with equal-size samples of train and holdout (min(train, holdout) rows each: with
@@ -114,9 +115,15 @@ def big(rows: int, holdout_rows: int, workers: int) -> dict[str, Any]:
     from synthdata.execution import get_engine
 
     schema = demo_schema()
-    frames = {name: schema.validate_table(make_demo_table(n, seed=seed))[
-        schema.modelled_columns] for name, n, seed in (
-            ("train", rows, 1), ("holdout", holdout_rows, 2), ("synth", rows, 3))}
+    def draw(n: int, seed: int) -> Any:  # the generator makes at most 999,999 rows a call
+        import pandas as pd
+
+        cuts = [min(500_000, n - b) for b in range(0, n, 500_000)]
+        return pd.concat([schema.validate_table(make_demo_table(c, seed=seed * 1000 + i))[
+            schema.modelled_columns] for i, c in enumerate(cuts)], ignore_index=True)
+
+    frames = {name: draw(n, seed) for name, n, seed in (
+        ("train", rows, 1), ("holdout", holdout_rows, 2), ("synth", rows, 3))}
     with get_engine("ray", workers=workers) as engine:
         figures, seconds = _score(frames["train"], frames["synth"], frames["holdout"],
                                   schema, engine)
