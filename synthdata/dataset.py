@@ -14,6 +14,17 @@ order, their rows one after the other) where a table would not fit in memory:
 - :meth:`Dataset.train_batches` streams the training rows again, typed, for a synthesizer that
   trains on batches (``Synthesizer.streams``); the others fit on the training sample.
 
+Both passes (the scan, and a streaming synthesizer's encoding pass) are cut into *units*:
+consecutive Parquet row groups of at most :data:`UNIT_ROWS` rows, whose first row numbers the
+footers give. Each unit is one task of an engine (``synthdata.execution``): in this process one
+after another by default, over a local process pool with ``--workers``, over a Ray cluster with
+``--engine ray`` (the workers read the files themselves: on a cluster the folder must be on
+storage every node sees). A unit's results (counts, candidate sample rows, problems) merge
+exactly, so every engine and worker count gives the same split, samples and findings. The
+reading is pyarrow's, per row group, rather than Ray Data's ``read_parquet``: the split needs
+each row's number in the dataset, which row groups carry from the footers, and the same task
+functions then run on the local engine, which needs nothing installed.
+
 The split is uniform per row, not stratified: with millions of rows every class keeps its
 share to within a fraction of a percent. A row's part and its place in the samples depend on
 its row number and the seed only, so the same folder and seed give the same split and samples
@@ -41,6 +52,7 @@ from synthdata.schema import ColumnKind, Schema, category_text, rows_needed
 logger = logging.getLogger(__name__)
 
 BATCH_ROWS = 65_536  # rows per streamed batch
+UNIT_ROWS = 1_048_576  # rows per task of a pass (whole row groups; a bigger group is one unit)
 FIT_SAMPLE_ROWS = 200_000  # uniform sample of training rows (tokenizer, non-streaming fits)
 SCORE_ROWS = 50_000  # rows of train, holdout and synthetic that the scores compare
 MAX_PROBLEMS = 20  # the scan stops after this many different problems
@@ -68,6 +80,74 @@ def row_uniforms(seed: int, stream: int, rows: np.ndarray) -> np.ndarray:
     return (x >> np.uint64(11)).astype(np.float64) / float(2**53)
 
 
+@dataclass(frozen=True)
+class Unit:
+    """Consecutive row groups that one task of a pass reads; ``first`` is the number of its
+    first row in the dataset."""
+
+    index: int
+    first: int
+    rows: int
+    groups: tuple[tuple[int, int], ...]  # (file number, row group number)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What a task needs to read units: small and picklable (a Ray worker or a pool process
+    gets it once per pass)."""
+
+    schema: Schema
+    files: tuple[str, ...]
+    stamps: tuple[tuple[int, int], ...]
+    batch_rows: int
+    seed: int = 0
+    holdout: float = 0.2
+
+    @property
+    def source(self) -> str:
+        return f"dataset '{Path(self.files[0]).parent}'" if self.files else "dataset"
+
+    def raw(self, unit: Unit) -> Iterator[tuple[int, pd.DataFrame]]:
+        """(first row number, raw rows of the modelled columns) of each batch of ``unit``.
+
+        Raises:
+            DataError: one of its files changed since the footers were read.
+        """
+        import pyarrow.parquet as pq
+
+        first = unit.first
+        columns = self.schema.modelled_columns
+        for f, group in unit.groups:
+            if _stamp(Path(self.files[f])) != self.stamps[f]:
+                raise DataError([f"file '{self.files[f]}' changed while the dataset was being "
+                                 "read; expected files that stay as they are during a run: run "
+                                 "again once they are written"], source=self.source)
+            with pq.ParquetFile(self.files[f]) as handle:
+                for batch in handle.iter_batches(batch_size=self.batch_rows,
+                                                 row_groups=[group], columns=columns):
+                    frame = batch.to_pandas()
+                    yield first, frame
+                    first += len(frame)
+
+    def typed(self, unit: Unit) -> Iterator[tuple[np.ndarray, pd.DataFrame, np.ndarray]]:
+        """(row numbers, typed rows, holdout mask) of each batch of ``unit``."""
+        for first, raw in self.raw(unit):
+            typed, problems = self.schema.conform(raw, role="batch")
+            if problems:  # the scan saw them first unless a file changed in between
+                raise DataError([_shifted(m, first, len(raw)) for m in problems],
+                                source=self.source)
+            rows = np.arange(first, first + len(typed), dtype=np.int64)
+            yield rows, typed, row_uniforms(self.seed, HOLDOUT_STREAM, rows) < self.holdout
+
+    def train(self, unit: Unit) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
+        """(row numbers, typed training rows) of each batch of ``unit``: the holdout left
+        out; batches without training rows are skipped."""
+        for rows, typed, held in self.typed(unit):
+            keep = ~held
+            if keep.any():
+                yield rows[keep], typed.loc[keep].reset_index(drop=True)
+
+
 @dataclass
 class Dataset:
     """A Parquet dataset folder checked against a schema; :meth:`scan` fills the rest."""
@@ -78,6 +158,7 @@ class Dataset:
     file_rows: list[int]
     n_rows: int
     stamps: list[tuple[int, int]] = field(repr=False)  # (size, mtime_ns) per file
+    units: list[Unit] = field(repr=False)  # the tasks of a pass
     holdout: float = 0.2
     seed: int = 0
     n_train: int = 0
@@ -93,10 +174,14 @@ class Dataset:
         return f"dataset '{self.path}'"
 
     # -- reading --
-    def raw_batches(self) -> Iterator[tuple[int, pd.DataFrame]]:
-        """(first row number, raw rows) of the modelled columns, file after file."""
-        import pyarrow.parquet as pq
+    def reader(self) -> Reader:
+        """The picklable reader of the tasks, with this dataset's split (after :meth:`scan`)."""
+        return Reader(schema=self.schema, files=tuple(str(f) for f in self.files),
+                      stamps=tuple(self.stamps), batch_rows=BATCH_ROWS, seed=self.seed,
+                      holdout=self.holdout)
 
+    def check_unchanged(self) -> None:
+        """DataError when a file changed since the footers were read (before a pass)."""
         stamps = [_stamp(f) for f in self.files]
         if stamps != self.stamps:
             changed = [str(f) for f, a, b in zip(self.files, stamps, self.stamps, strict=True)
@@ -104,114 +189,97 @@ class Dataset:
             raise DataError([f"file(s) {', '.join(changed)} changed while the dataset was being "
                              "read; expected files that stay as they are during a run: run "
                              "again once they are written"], source=self.source)
-        first = 0
-        columns = self.schema.modelled_columns
-        for path in self.files:
-            with pq.ParquetFile(path) as handle:
-                for batch in handle.iter_batches(batch_size=BATCH_ROWS, columns=columns):
-                    frame = batch.to_pandas()
-                    yield first, frame
-                    first += len(frame)
+
+    def raw_batches(self) -> Iterator[tuple[int, pd.DataFrame]]:
+        """(first row number, raw rows) of the modelled columns, unit after unit, here."""
+        self.check_unchanged()
+        reader = self.reader()
+        for unit in self.units:
+            yield from reader.raw(unit)
 
     def typed_batches(self) -> Iterator[tuple[np.ndarray, pd.DataFrame, np.ndarray]]:
-        """(row numbers, typed rows, holdout mask) of every batch."""
-        for first, raw in self.raw_batches():
-            typed, problems = self.schema.conform(raw, role="batch")
-            if problems:  # the scan saw them first unless a file changed in between
-                raise DataError([_shifted(m, first, len(raw)) for m in problems],
-                                source=self.source)
-            rows = np.arange(first, first + len(typed), dtype=np.int64)
-            yield rows, typed, row_uniforms(self.seed, HOLDOUT_STREAM, rows) < self.holdout
+        """(row numbers, typed rows, holdout mask) of every batch, here."""
+        self.check_unchanged()
+        reader = self.reader()
+        for unit in self.units:
+            yield from reader.typed(unit)
 
     def train_batches(self) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
-        """(row numbers, typed training rows) of every batch: the holdout left out."""
-        for rows, typed, held in self.typed_batches():
-            keep = ~held
-            if keep.any():
-                yield rows[keep], typed.loc[keep].reset_index(drop=True)
+        """(row numbers, typed training rows) of every batch, here: the holdout left out."""
+        self.check_unchanged()
+        reader = self.reader()
+        for unit in self.units:
+            yield from reader.train(unit)
 
     # -- the streamed pass --
-    def scan(self, *, holdout: float, seed: int) -> Dataset:
+    def scan(self, *, holdout: float, seed: int, engine: Any = None) -> Dataset:
         """Check every row, split, and keep the uniform samples; DataError lists what is
-        wrong (at most :data:`MAX_PROBLEMS`, each with its row number in the dataset)."""
+        wrong (at most :data:`MAX_PROBLEMS`, each with its row number in the dataset).
+
+        One task per unit on ``engine`` (default: here, one after another); the units'
+        results merge in row order, so any engine gives the same result.
+        """
+        from synthdata.execution.local import LocalEngine
+
         started = time.perf_counter()
         self.holdout, self.seed = float(holdout), int(seed)
-        schema = self.schema
-        columns = schema.modelled_columns
-        problems: dict[str, str] = {}
-        nulls = dict.fromkeys(columns, 0)
-        first_value: dict[str, Any] = {}
-        varying = dict.fromkeys(columns, False)
-        targets: Counter[str] = Counter()
-        keys: list[np.ndarray] = []
-        key_rows: list[np.ndarray] = []
-        condition = [c for c in schema.columns_of(ColumnKind.categorical, ColumnKind.ordinal,
-                                                  ColumnKind.boolean) if c in columns]
-        seen: dict[str, set[str]] = {c: set() for c in condition}
-        train_keep = holdout_keep = None
-        n_rows = n_holdout = 0
-        for first, raw in self.raw_batches():
-            typed, found = schema.conform(raw, role="batch")
-            for message in found:
-                problems.setdefault(_problem_key(message), _shifted(message, first, len(raw)))
-            if len(problems) >= MAX_PROBLEMS:
-                break
-            n_rows += len(typed)
-            if found:
-                continue
-            rows = np.arange(first, first + len(typed), dtype=np.int64)
-            held = row_uniforms(self.seed, HOLDOUT_STREAM, rows) < self.holdout
-            n_holdout += int(held.sum())
-            for c in columns:
-                values = typed[c]
-                nulls[c] += int(values.isna().sum())
-                if not varying[c]:
-                    present = values.dropna()
-                    if len(present):
-                        first_value.setdefault(c, present.iloc[0])
-                        varying[c] = bool((present != first_value[c]).any())
-            for c in condition:
-                seen[c].update(category_text(v) for v in typed[c].dropna().unique())
-            if schema.target and schema.target in typed:
-                targets.update(category_text(v) for v in typed[schema.target].dropna())
-            if schema.primary_key and schema.primary_key in typed:
-                pk = typed[schema.primary_key]
-                present = pk.notna().to_numpy()
-                keys.append(pd.util.hash_pandas_object(pk[present], index=False).to_numpy())
-                key_rows.append(rows[present])
-            order = row_uniforms(self.seed, SAMPLE_STREAM, rows)
-            train_keep = _bottom_k(train_keep, typed.loc[~held], rows[~held], order[~held],
-                                   FIT_SAMPLE_ROWS)
-            holdout_keep = _bottom_k(holdout_keep, typed.loc[held], rows[held], order[held],
-                                     SCORE_ROWS)
-        found_all = list(problems.values())
+        engine = engine if engine is not None else LocalEngine(workers=1)
+        self.check_unchanged()
+        # each task returns only the rows whose sample hash is below a cut that the k
+        # smallest of the whole dataset are under (but for a 1e-9 chance, then checked): the
+        # candidates a task sends stay few whatever the table's size
+        cuts = (_sample_cut(FIT_SAMPLE_ROWS, self.n_rows * (1 - self.holdout)),
+                _sample_cut(SCORE_ROWS, self.n_rows * self.holdout))
+        totals = self._scan_pass(engine, cuts)
+        if totals.clean and (
+                totals.kept("train") < min(FIT_SAMPLE_ROWS, totals.rows - totals.held)
+                or totals.kept("held") < min(SCORE_ROWS, totals.held)):
+            logger.warning("the sample cuts %s kept too few rows; scanning again without", cuts)
+            totals = self._scan_pass(engine, (1.0, 1.0))
+        found_all = list(totals.problems.values())
         if len(found_all) >= MAX_PROBLEMS:
             found_all.append(f"(stopped after {MAX_PROBLEMS} different problems; fix these and "
                              "run again to see any others)")
-        elif not n_rows:
+        elif not totals.rows:
             found_all.append("dataset: its files hold no rows; expected data rows: check the "
                              "export that wrote them")
         elif not found_all:  # the whole-table counts skip batches with problems
-            found_all += _table_problems(schema, n_rows, n_holdout, nulls, varying, first_value,
-                                         targets, keys, key_rows, self.holdout)
+            found_all += _table_problems(self.schema, totals, self.holdout)
         if found_all:
             raise DataError(found_all, source=self.source)
-        self.n_train, self.n_holdout = n_rows - n_holdout, n_holdout
+        columns = self.schema.modelled_columns
+        self.n_train, self.n_holdout = totals.rows - totals.held, totals.held
+        train_keep = totals.samples["train"]
         self.train_sample = _finish(train_keep, columns)
         # the scores' training rows: the SCORE_ROWS of the sample with the smallest hashes,
         # themselves a uniform sample (the first rows by number would favour the first files)
         self.score_sample = _finish(None if train_keep is None else
                                     train_keep.nsmallest(SCORE_ROWS, "_order"), columns)
-        self.holdout_sample = _finish(holdout_keep, columns)
-        self.categories = {c: sorted(v) for c, v in seen.items()}
+        self.holdout_sample = _finish(totals.samples["held"], columns)
+        self.categories = {c: sorted(v) for c, v in totals.seen.items()}
         self.scan_seconds = time.perf_counter() - started
-        logger.info("scanned %s: %d rows (%d train, %d holdout) in %.1f s; samples of %d train "
-                    "and %d holdout rows", self.path, n_rows, self.n_train, self.n_holdout,
-                    self.scan_seconds, len(self.train_sample), len(self.holdout_sample))
+        logger.info("scanned %s: %d rows (%d train, %d holdout) in %d units in %.1f s; samples "
+                    "of %d train and %d holdout rows", self.path, totals.rows, self.n_train,
+                    self.n_holdout, len(self.units), self.scan_seconds,
+                    len(self.train_sample), len(self.holdout_sample))
         return self
 
+    def _scan_pass(self, engine: Any, cuts: tuple[float, float]) -> _Totals:
+        import contextlib
+
+        job = {"reader": self.reader(), "cuts": cuts,
+               "k": {"train": FIT_SAMPLE_ROWS, "held": SCORE_ROWS}}
+        totals = _Totals(self.schema)
+        with contextlib.closing(engine.map(_scan_unit, self.units, shared=job)) as parts:
+            for part in parts:
+                totals.add(part, job["k"])
+                if len(totals.problems) >= MAX_PROBLEMS:
+                    break
+        return totals
+
     def describe(self) -> dict[str, Any]:
-        return {"folder": str(self.path), "files": len(self.files), "rows": self.n_rows,
+        return {"folder": str(self.path), "files": len(self.files), "units": len(self.units),
+                "rows": self.n_rows,
                 "rows_train": self.n_train, "rows_holdout": self.n_holdout,
                 "split": "uniform per row: a hash of (seed, row number) below the holdout "
                          "fraction",
@@ -252,7 +320,8 @@ def open_dataset(path: str | Path, schema: Schema) -> Dataset:
     problems: list[str] = []
     names: dict[tuple[str, ...], list[Path]] = {}
     rows = []
-    for file in files:
+    groups: list[tuple[int, int, int]] = []  # (file, row group, rows)
+    for i, file in enumerate(files):
         try:
             meta = pq.ParquetFile(file).metadata
         except Exception as exc:  # pyarrow raises several unrelated types for a bad file
@@ -260,6 +329,7 @@ def open_dataset(path: str | Path, schema: Schema) -> Dataset:
                             f"({type(exc).__name__}: {exc}); check the file or export it again")
             continue
         rows.append(meta.num_rows)
+        groups += [(i, g, meta.row_group(g).num_rows) for g in range(meta.num_row_groups)]
         names.setdefault(tuple(meta.schema.to_arrow_schema().names), []).append(file)
     if len(names) > 1:
         shown = "; ".join(f"{len(fs)} file(s) like '{fs[0].relative_to(folder)}' have "
@@ -279,7 +349,148 @@ def open_dataset(path: str | Path, schema: Schema) -> Dataset:
     if problems:
         raise DataError(problems, source=source)
     return Dataset(path=folder, schema=schema, files=files, file_rows=rows, n_rows=sum(rows),
-                   stamps=[_stamp(f) for f in files])
+                   stamps=[_stamp(f) for f in files], units=_units(groups))
+
+
+def _units(groups: list[tuple[int, int, int]]) -> list[Unit]:
+    """Consecutive row groups packed into units of at most :data:`UNIT_ROWS` rows (a bigger
+    group is a unit of its own); empty groups left out."""
+    units: list[Unit] = []
+    first = 0
+    pending: list[tuple[int, int]] = []
+    size = 0
+    for f, g, n in groups:
+        if not n:
+            continue
+        if pending and size + n > UNIT_ROWS:
+            units.append(Unit(len(units), first, size, tuple(pending)))
+            first, pending, size = first + size, [], 0
+        pending.append((f, g))
+        size += n
+    if pending:
+        units.append(Unit(len(units), first, size, tuple(pending)))
+    return units
+
+
+def _sample_cut(k: int, expected: float) -> float:
+    """A sample-hash cut under which the ``k`` smallest hashes of about ``expected`` rows lie
+    but for a chance of about 1e-9 (both counts are binomial; six standard deviations)."""
+    low = expected - 6 * expected ** 0.5 - 1
+    if low <= 0:
+        return 1.0
+    return min(1.0, (k + 6 * k ** 0.5 + 64) / low)
+
+
+def _scan_unit(unit: Unit, job: dict[str, Any]) -> dict[str, Any]:
+    """One task of the scan: the counts, first values, categories, key hashes, sample
+    candidates and problems of one unit's rows (merged by :class:`_Totals`)."""
+    reader: Reader = job["reader"]
+    schema = reader.schema
+    columns = schema.modelled_columns
+    out = _Totals(schema)
+    try:
+        for first, raw in reader.raw(unit):
+            typed, found = schema.conform(raw, role="batch")
+            for message in found:
+                out.problems.setdefault(_problem_key(message),
+                                        _shifted(message, first, len(raw)))
+            if len(out.problems) >= MAX_PROBLEMS:
+                break
+            out.rows += len(typed)
+            if found:
+                out.clean = False
+                continue
+            rows = np.arange(first, first + len(typed), dtype=np.int64)
+            held = row_uniforms(reader.seed, HOLDOUT_STREAM, rows) < reader.holdout
+            out.held += int(held.sum())
+            for c in columns:
+                values = typed[c]
+                out.nulls[c] += int(values.isna().sum())
+                if not out.varying[c]:
+                    present = values.dropna()
+                    if len(present):
+                        out.first_value.setdefault(c, present.iloc[0])
+                        out.varying[c] = bool((present != out.first_value[c]).any())
+            for c in out.seen:
+                out.seen[c].update(category_text(v) for v in typed[c].dropna().unique())
+            if schema.target and schema.target in typed:
+                out.targets.update(category_text(v) for v in typed[schema.target].dropna())
+            if schema.primary_key and schema.primary_key in typed:
+                pk = typed[schema.primary_key]
+                present = pk.notna().to_numpy()
+                out.keys.append(pd.util.hash_pandas_object(pk[present], index=False).to_numpy())
+                out.key_rows.append(rows[present])
+            order = row_uniforms(reader.seed, SAMPLE_STREAM, rows)
+            for (name, k), mask, cut in zip(job["k"].items(), (~held, held), job["cuts"],
+                                             strict=True):
+                pick = mask & (order < cut)
+                out.samples[name] = _bottom_k(out.samples[name], typed.loc[pick], rows[pick],
+                                              order[pick], k)
+    except DataError as err:  # a file changed: returned, not raised (it crosses processes)
+        out.problems.update({_problem_key(m): m for m in err.problems})
+        out.clean = False
+    return out.pack()
+
+
+class _Totals:
+    """A scan's counts over some rows; :meth:`add` merges a later unit's into them."""
+
+    def __init__(self, schema: Schema) -> None:
+        columns = schema.modelled_columns
+        self.problems: dict[str, str] = {}
+        self.clean = True
+        self.rows = self.held = 0
+        self.nulls = dict.fromkeys(columns, 0)
+        self.first_value: dict[str, Any] = {}
+        self.varying = dict.fromkeys(columns, False)
+        self.seen: dict[str, set[str]] = {
+            c: set() for c in schema.columns_of(ColumnKind.categorical, ColumnKind.ordinal,
+                                                ColumnKind.boolean) if c in columns}
+        self.targets: Counter[str] = Counter()
+        self.keys: list[np.ndarray] = []
+        self.key_rows: list[np.ndarray] = []
+        self.samples: dict[str, pd.DataFrame | None] = {"train": None, "held": None}
+
+    def pack(self) -> dict[str, Any]:
+        out = dict(vars(self))
+        out["keys"] = np.concatenate(self.keys) if self.keys else None
+        out["key_rows"] = np.concatenate(self.key_rows) if self.key_rows else None
+        return out
+
+    def kept(self, name: str) -> int:
+        sample = self.samples[name]
+        return 0 if sample is None else len(sample)
+
+    def add(self, part: dict[str, Any], k: dict[str, int]) -> None:
+        """Merge the packed totals of the next unit (units in row order)."""
+        for key, message in part["problems"].items():
+            self.problems.setdefault(key, message)
+        self.clean = self.clean and part["clean"]
+        self.rows += part["rows"]
+        self.held += part["held"]
+        for c, n in part["nulls"].items():
+            self.nulls[c] += n
+        for c, value in part["first_value"].items():
+            if c not in self.first_value:
+                self.first_value[c] = value
+            elif not self.varying[c]:
+                self.varying[c] = bool(value != self.first_value[c])
+        for c, varies in part["varying"].items():
+            self.varying[c] = self.varying[c] or varies
+        for c, values in part["seen"].items():
+            self.seen[c] |= values
+        self.targets.update(part["targets"])
+        if part["keys"] is not None:
+            self.keys.append(part["keys"])
+            self.key_rows.append(part["key_rows"])
+        for name, sample in part["samples"].items():
+            if sample is not None:
+                both = sample if self.samples[name] is None else pd.concat(
+                    [self.samples[name], sample], ignore_index=True)
+                if len(both) > k[name]:
+                    both = both.iloc[np.argpartition(both["_order"].to_numpy(), k[name] - 1)[
+                        :k[name]]].reset_index(drop=True)
+                self.samples[name] = both
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -318,13 +529,13 @@ def _finish(kept: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
     return kept.sort_values("_row", kind="stable")[columns].reset_index(drop=True)
 
 
-def _table_problems(schema: Schema, n_rows: int, n_holdout: int, nulls: dict[str, int],
-                    varying: dict[str, bool], first_value: dict[str, Any],
-                    targets: Counter[str], keys: list[np.ndarray],
-                    key_rows: list[np.ndarray], holdout: float) -> list[str]:
+def _table_problems(schema: Schema, totals: _Totals, holdout: float) -> list[str]:
     """The whole-table checks of ``Schema.conform``, made over the stream's counts."""
     problems = []
-    for c, n_null in nulls.items():
+    n_rows, n_holdout = totals.rows, totals.held
+    varying, first_value, targets = totals.varying, totals.first_value, totals.targets
+    keys, key_rows = totals.keys, totals.key_rows
+    for c, n_null in totals.nulls.items():
         if n_null == n_rows:
             problems.append(f"column '{c}': expected values, found all {n_rows:,} rows empty; "
                             "fill the column or remove it from the table and schema")

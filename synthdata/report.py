@@ -67,7 +67,8 @@ class RunInfo(BaseModel):
         default_factory=lambda: {"engine": "local", "workers": 1},
         description="Where the parallel work ran: engine (local | ray), workers, address.")
     dataset: dict[str, Any] | None = Field(
-        None, description="run on a Parquet dataset folder: files, rows, rows_train, "
+        None, description="run on a Parquet dataset folder: files, units (the tasks of its "
+        "streamed passes: row groups of up to about 1M rows), rows, rows_train, "
         "rows_holdout, split, rows_seen (rows the synthesizer read), streamed, "
         "fit_sample_rows, scored_rows {train, holdout, synthetic}, export.")
 

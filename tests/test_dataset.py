@@ -284,3 +284,102 @@ def test_a_private_streamed_fit_is_refused_before_the_scan(table, tmp_path, monk
                     "--epsilon", 1.0, "--synthesizer", "autoregressive")
     assert result.exit_code == 2, result.output
     assert "without DP-SGD" in result.output and not (tmp_path / "run").exists()
+
+
+def write_row_groups(table: pd.DataFrame, folder: Path, cuts: tuple[int, ...],
+                     group_rows: int) -> Path:
+    """Like ``write_folder``, with row groups of ``group_rows`` rows in each file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    bounds = [0, *cuts, len(table)]
+    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        pq.write_table(pa.Table.from_pandas(table.iloc[a:b], preserve_index=False),
+                       folder / f"part-{i}.parquet", row_group_size=group_rows)
+    return folder
+
+
+def same_scan(a: ds.Dataset, b: ds.Dataset) -> None:
+    assert (a.n_train, a.n_holdout) == (b.n_train, b.n_holdout)
+    for name in ("train_sample", "score_sample", "holdout_sample"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+    assert a.categories == b.categories
+
+
+def test_the_scan_is_the_same_in_units_on_every_engine(table, tmp_path, small_batches,
+                                                       monkeypatch, ray_cluster):
+    """The scan's tasks are units of row groups: cut into 7 units and run over a process pool
+    or Ray, it gives the split, samples and categories of one unit read here; its problems
+    name the same dataset rows."""
+    from synthdata.execution import get_engine
+
+    schema = demo_schema()
+    folder = write_row_groups(table, tmp_path / "d", (700, 1100), group_rows=150)
+    whole = ds.open_dataset(folder, schema)
+    assert len(whole.units) == 1 and whole.units[0].rows == 1800
+    reference = whole.scan(holdout=0.2, seed=3)
+    monkeypatch.setattr(ds, "UNIT_ROWS", 300)
+    cut = ds.open_dataset(folder, schema)
+    # row groups of 150 rows (files of 700, 400, 700 rows: each ends with a short group),
+    # consecutive ones packed into units of at most 300 rows, across files too
+    assert [u.rows for u in cut.units] == [300, 300, 250, 250, 300, 300, 100]
+    assert [u.first for u in cut.units] == [0, 300, 600, 850, 1100, 1400, 1700]
+    assert cut.units[2].groups == ((0, 4), (1, 0))
+    for engine in (get_engine("local"), get_engine("local", workers=2),
+                   get_engine("ray", workers=2)):
+        with engine:
+            same_scan(ds.open_dataset(folder, schema).scan(holdout=0.2, seed=3,
+                                                           engine=engine), reference)
+    numeric = next(c for c in schema.modelled_columns
+                   if schema.columns[c].kind == ColumnKind.numerical)
+    bad = table.assign(**{numeric: table[numeric].map(lambda v: None if pd.isna(v) else str(v))})
+    bad.loc[1234, numeric] = "n/a"
+    bad_folder = write_row_groups(bad, tmp_path / "bad", (700, 1100), group_rows=150)
+    with get_engine("local", workers=2) as engine, pytest.raises(DataError) as err:
+        ds.open_dataset(bad_folder, schema).scan(holdout=0.2, seed=0, engine=engine)
+    assert "first at row 1235" in str(err.value) and len(err.value.problems) == 1
+
+
+def test_a_sample_cut_that_keeps_too_few_rows_scans_again(table, tmp_path, small_batches,
+                                                          monkeypatch, caplog):
+    """Each task sends only the rows under a sample-hash cut; if the cut was too tight for
+    the k smallest (a 1e-9 chance), the scan runs again without one: the same samples."""
+    schema = demo_schema()
+    folder = write_folder(table, tmp_path / "d", (700, 1100))
+    reference = ds.open_dataset(folder, schema).scan(holdout=0.2, seed=3)
+    sample_cut = ds._sample_cut
+    monkeypatch.setattr(ds, "_sample_cut", lambda k, expected: 0.05)
+    with caplog.at_level("WARNING", logger="synthdata.dataset"):
+        again = ds.open_dataset(folder, schema).scan(holdout=0.2, seed=3)
+    assert "kept too few rows" in caplog.text
+    same_scan(again, reference)
+    # the cut itself: the k smallest of n uniform numbers lie under it, and on big tables it
+    # sends few more rows than the k
+    rng = np.random.default_rng(0)
+    for k, n in ((900, 1440), (50_000, 1_000_000), (200_000, 8_000_000)):
+        cut = sample_cut(k, n)
+        assert np.partition(rng.random(n), k - 1)[k - 1] < cut
+        assert cut < 1.05 * k / n or n < 1_000_000
+
+
+def test_the_encoding_pass_is_the_same_on_a_process_pool(table, tmp_path, small_batches,
+                                                         monkeypatch):
+    """A streamed fit encodes the dataset's units as engine tasks: over a pool of 2 processes
+    the codes, counts and validation rows are those of one process, so the model is too."""
+    from synthdata.execution import get_engine
+    from synthdata.synthesizers import autoregressive, get_synthesizer
+
+    monkeypatch.setattr(ds, "UNIT_ROWS", 300)
+    monkeypatch.setattr(autoregressive, "STREAM_EPOCH_ROWS", 500)
+    schema = demo_schema()
+    folder = write_row_groups(table, tmp_path / "d", (700, 1100), group_rows=150)
+    samples = []
+    for engine in (get_engine("local"), get_engine("local", workers=2)):
+        dataset = ds.open_dataset(folder, schema).scan(holdout=0.2, seed=3)
+        model = get_synthesizer("autoregressive", schema, seed=1, epochs=1, device="cpu")
+        with engine:
+            model.fit_stream(dataset, engine=engine)
+        assert model.rows_seen_ == dataset.n_train
+        samples.append(model.sample(200, seed=5))
+    pd.testing.assert_frame_equal(*samples)

@@ -85,68 +85,69 @@ def run_dataset(folder: str | Path, schema: Any, *, out_dir: str | Path,
             "run wrote; expected a new folder or a previous run's: choose another out_dir",
             param="out_dir")
     dataset = open_dataset(folder, p.schema)
-    dataset.scan(holdout=p.fraction, seed=p.seed)
-    p.timer.lap("read_and_validate")
-    if p.model.streams:
-        logger.info("fitting %s on the %d training rows, streamed", p.model.name,
-                    dataset.n_train)
-    else:
-        logger.info("fitting %s on a uniform sample of %d of the %d training rows",
-                    p.model.name, len(dataset.train_sample), dataset.n_train)
-        p.notes.append(
-            f"{p.model.name} does not train on streamed batches: it was fitted on a uniform "
-            f"sample of {len(dataset.train_sample):,} of the {dataset.n_train:,} training "
-            "rows (a synthesizer that trains on streamed batches reads them all)")
-    n_rows = n_rows if n_rows is not None else dataset.n_train
-    part_rows = part_rows or PART_ROWS
-    train, held = dataset.score_sample, dataset.holdout_sample
     staging_model = p.out_dir / f".model-{secrets.token_hex(4)}.tmp"
+    runner = get_engine(engine, address=ray_address, workers=workers)
     try:
-        with get_engine(engine, address=ray_address, workers=workers) as runner:
-            p.model.fit_stream(dataset, progress=progress, engine=runner)
-            p.timer.lap("fit")
-            p.model.save(staging_model)
-            files = {str(q.relative_to(staging_model)): sha256_file(q)
-                     for q in sorted(staging_model.rglob("*")) if q.is_file()}
-            record: dict[str, Any] = {"rows": n_rows, "seed": p.seed, "part_rows": part_rows}
-            try:
-                with atomic_dir(export_dir) as staged:
-                    job = {"model_dir": str(staging_model.resolve()), "model_files": files,
-                           "device": runner.task_device(p.device), "schema": p.schema,
-                           "conditions": {}, "key": secrets.token_bytes(32), "seed": p.seed,
-                           "total": n_rows, "folder": str(staged)}
-                    started = time.perf_counter()
-                    written = list(runner.map(_write_part, part_plan(n_rows, part_rows),
-                                              shared=job))
-                    seconds = time.perf_counter() - started
-                    p.timer.lap("sample")
-                    synth = _first_rows(staged / written[0]["file"], p.schema,
-                                        min(SCORE_ROWS, n_rows))
-                    scores = steps.score(train, synth, held, p.schema, seed=p.seed,
-                                         timer=p.timer, engine=runner)
-                    execution = runner.describe()
-                    info = {**dataset.describe(), "rows_seen": p.model.rows_seen_,
-                            "streamed": bool(p.model.streams),
-                            "fit_sample_rows": len(dataset.train_sample),
-                            "scored_rows": {"train": len(train), "holdout": len(held),
-                                            "synthetic": len(synth)},
-                            "export": f"{EXPORT}/"}
-                    rep = steps.report(
-                        p, scores=scores, table=str(folder), n_rows_input=dataset.n_rows,
-                        n_rows_train=dataset.n_train, n_rows_holdout=dataset.n_holdout,
-                        n_rows_synthetic=n_rows, notes=[_scored_note(info)],
-                        pii=pii_report(p.schema), execution=execution)
-                    rep.run.dataset = info
-                    export = steps.gate(rep, p)
-                    if not export:
-                        raise _GateFailed
-                    record.update(parts_record(EXPORT, part_rows, written, execution,
-                                               seconds, n_rows))
-                    atomic_write_json(staged / PARTS_MANIFEST, record)
-            except _GateFailed:
-                if export_dir.exists():  # a previous run's parts: not this report's
-                    shutil.rmtree(export_dir)
+        dataset.scan(holdout=p.fraction, seed=p.seed, engine=runner)
+        p.timer.lap("read_and_validate")
+        if p.model.streams:
+            logger.info("fitting %s on the %d training rows, streamed", p.model.name,
+                        dataset.n_train)
+        else:
+            logger.info("fitting %s on a uniform sample of %d of the %d training rows",
+                        p.model.name, len(dataset.train_sample), dataset.n_train)
+            p.notes.append(
+                f"{p.model.name} does not train on streamed batches: it was fitted on a uniform "
+                f"sample of {len(dataset.train_sample):,} of the {dataset.n_train:,} training "
+                "rows (a synthesizer that trains on streamed batches reads them all)")
+        n_rows = n_rows if n_rows is not None else dataset.n_train
+        part_rows = part_rows or PART_ROWS
+        train, held = dataset.score_sample, dataset.holdout_sample
+        p.model.fit_stream(dataset, progress=progress, engine=runner)
+        p.timer.lap("fit")
+        p.model.save(staging_model)
+        files = {str(q.relative_to(staging_model)): sha256_file(q)
+                 for q in sorted(staging_model.rglob("*")) if q.is_file()}
+        record: dict[str, Any] = {"rows": n_rows, "seed": p.seed, "part_rows": part_rows}
+        try:
+            with atomic_dir(export_dir) as staged:
+                job = {"model_dir": str(staging_model.resolve()), "model_files": files,
+                       "device": runner.task_device(p.device), "schema": p.schema,
+                       "conditions": {}, "key": secrets.token_bytes(32), "seed": p.seed,
+                       "total": n_rows, "folder": str(staged)}
+                started = time.perf_counter()
+                written = list(runner.map(_write_part, part_plan(n_rows, part_rows),
+                                          shared=job))
+                seconds = time.perf_counter() - started
+                p.timer.lap("sample")
+                synth = _first_rows(staged / written[0]["file"], p.schema,
+                                    min(SCORE_ROWS, n_rows))
+                scores = steps.score(train, synth, held, p.schema, seed=p.seed,
+                                     timer=p.timer, engine=runner)
+                execution = runner.describe()
+                info = {**dataset.describe(), "rows_seen": p.model.rows_seen_,
+                        "streamed": bool(p.model.streams),
+                        "fit_sample_rows": len(dataset.train_sample),
+                        "scored_rows": {"train": len(train), "holdout": len(held),
+                                        "synthetic": len(synth)},
+                        "export": f"{EXPORT}/"}
+                rep = steps.report(
+                    p, scores=scores, table=str(folder), n_rows_input=dataset.n_rows,
+                    n_rows_train=dataset.n_train, n_rows_holdout=dataset.n_holdout,
+                    n_rows_synthetic=n_rows, notes=[_scored_note(info)],
+                    pii=pii_report(p.schema), execution=execution)
+                rep.run.dataset = info
+                export = steps.gate(rep, p)
+                if not export:
+                    raise _GateFailed
+                record.update(parts_record(EXPORT, part_rows, written, execution,
+                                           seconds, n_rows))
+                atomic_write_json(staged / PARTS_MANIFEST, record)
+        except _GateFailed:
+            if export_dir.exists():  # a previous run's parts: not this report's
+                shutil.rmtree(export_dir)
     finally:
+        runner.close()
         _LOADED.clear()  # the local engine loaded the staged model in this process
         shutil.rmtree(staging_model, ignore_errors=True)
     data = steps.Data(label=str(folder), sha256=dataset.digest(), n_rows=dataset.n_rows,

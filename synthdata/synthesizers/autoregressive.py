@@ -44,6 +44,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,7 +52,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from synthdata.errors import ParameterError
+from synthdata.errors import DataError, ParameterError
 from synthdata.synthesizers._tokens import Tokenizer, embedding_width
 from synthdata.synthesizers.base import (
     BaseParams,
@@ -480,13 +481,12 @@ class Autoregressive(Synthesizer):
         :data:`STREAM_EPOCH_ROWS` rows (a running permutation of all rows), so early
         stopping and the learning-rate plateaus act on big tables as on small ones. With the
         Ray engine, training is data-parallel over its workers (Ray Train; ``_train_codes``):
-        each reads its share of every batch from the file, gradients are averaged.
+        each reads its share of every batch from the file, gradients are averaged. The
+        encoding pass is one task per dataset unit on ``engine`` (``_encode_unit``); their
+        codes come back in row order and are written to the file here.
         """
         import shutil
         import tempfile
-
-        from synthdata.dataset import VALIDATION_STREAM, row_uniforms
-        from synthdata.validation import derived_seed
 
         if params.epsilon is not None:
             raise ParameterError(
@@ -515,26 +515,36 @@ class Autoregressive(Synthesizer):
             counts = [np.zeros(p.size, dtype=np.int64) for p in parts]
             val: list[np.ndarray] = []
             written = seen = 0
-            for i, (rows, frame) in enumerate(dataset.train_batches()):
-                tokens = self.tokenizer_.encode(frame, np.random.default_rng(
-                    derived_seed(self.seed, i)))
-                for j, part in enumerate(parts):
-                    counts[j] += np.bincount(tokens[:, j], minlength=part.size)
-                held = row_uniforms(self.seed, VALIDATION_STREAM, rows) < share
-                val.append(tokens[held])
-                train = tokens[~held]
-                codes[written:written + len(train)] = train
-                written += len(train)
-                seen += len(rows)
+            # one task per unit of the dataset (on the engine: here, a process pool, Ray);
+            # results come back in row order and are written at the next free row
+            job = {"reader": dataset.reader(), "tokenizer": self.tokenizer_, "seed": self.seed,
+                   "share": share, "dtype": dtype}
+            if engine is None:
+                from synthdata.execution.local import LocalEngine
+
+                engine = LocalEngine(workers=1)
+            dataset.check_unchanged()
+            started = time.perf_counter()
+            for part in engine.map(_encode_unit, dataset.units, shared=job):
+                if part["problems"]:
+                    raise DataError(part["problems"], source=dataset.source)
+                for j, c in enumerate(part["counts"]):
+                    counts[j] += c
+                val.append(part["val"])
+                codes[written:written + len(part["train"])] = part["train"]
+                written += len(part["train"])
+                seen += part["rows"]
             codes.flush()
             del codes
+            encode_seconds = time.perf_counter() - started
             logger.info("%s: encoded %d streamed rows (%d for validation) into %s", self.name,
                         seen, seen - written, folder)
             self._train_net(params, seen, folder / "codes.npy",
                             np.concatenate(val).astype(np.int64) if val
                             else np.zeros((0, len(parts)), np.int64),
                             counts, progress=progress, rows=written, engine=engine)
-            self.training_["streamed_rows"] = seen
+            self.training_.update(streamed_rows=seen, encode_seconds=round(encode_seconds, 3),
+                                  encode_units=len(dataset.units))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return seen
@@ -931,6 +941,37 @@ class Autoregressive(Synthesizer):
                                     ).to(device)
             _torch.load_state(self.net_, load_arrays(folder / WEIGHTS), device)
             self.net_.eval()
+
+
+def _encode_unit(unit: Any, job: dict[str, Any]) -> dict[str, Any]:
+    """One task of a streamed fit's encoding pass: the codes of one dataset unit's training
+    rows (its validation share apart) and each sub-column's code counts. The noise of the
+    encoding is seeded by (seed, unit, batch): the same for any engine or worker count."""
+    from synthdata.dataset import VALIDATION_STREAM, row_uniforms
+    from synthdata.validation import derived_seed
+
+    reader, tokenizer = job["reader"], job["tokenizer"]
+    parts = tokenizer.parts
+    counts = [np.zeros(p.size, dtype=np.int64) for p in parts]
+    train: list[np.ndarray] = []
+    val: list[np.ndarray] = []
+    rows_read = 0
+    unit_seed = derived_seed(job["seed"], unit.index)
+    try:
+        for b, (rows, frame) in enumerate(reader.train(unit)):
+            tokens = tokenizer.encode(frame, np.random.default_rng(derived_seed(unit_seed, b)))
+            for j, part in enumerate(parts):
+                counts[j] += np.bincount(tokens[:, j], minlength=part.size)
+            held = row_uniforms(job["seed"], VALIDATION_STREAM, rows) < job["share"]
+            val.append(tokens[held])
+            train.append(tokens[~held].astype(job["dtype"]))
+            rows_read += len(rows)
+    except DataError as err:  # returned, not raised: it crosses processes
+        return {"problems": err.problems}
+    width = len(parts)
+    return {"problems": [], "counts": counts, "rows": rows_read,
+            "train": np.concatenate(train) if train else np.zeros((0, width), job["dtype"]),
+            "val": np.concatenate(val) if val else np.zeros((0, width), np.int64)}
 
 
 def _train_codes(config: dict[str, Any], rank: int, world: int
