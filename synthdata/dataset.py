@@ -97,6 +97,7 @@ class Reader:
     gets it once per pass)."""
 
     schema: Schema
+    folder: str
     files: tuple[str, ...]
     stamps: tuple[tuple[int, int], ...]
     batch_rows: int
@@ -105,7 +106,7 @@ class Reader:
 
     @property
     def source(self) -> str:
-        return f"dataset '{Path(self.files[0]).parent}'" if self.files else "dataset"
+        return f"dataset '{self.folder}'"
 
     def raw(self, unit: Unit) -> Iterator[tuple[int, pd.DataFrame]]:
         """(first row number, raw rows of the modelled columns) of each batch of ``unit``.
@@ -119,9 +120,7 @@ class Reader:
         columns = self.schema.modelled_columns
         for f, group in unit.groups:
             if _stamp(Path(self.files[f])) != self.stamps[f]:
-                raise DataError([f"file '{self.files[f]}' changed while the dataset was being "
-                                 "read; expected files that stay as they are during a run: run "
-                                 "again once they are written"], source=self.source)
+                raise _changed([self.files[f]], self.source)
             with pq.ParquetFile(self.files[f]) as handle:
                 for batch in handle.iter_batches(batch_size=self.batch_rows,
                                                  row_groups=[group], columns=columns):
@@ -176,7 +175,8 @@ class Dataset:
     # -- reading --
     def reader(self) -> Reader:
         """The picklable reader of the tasks, with this dataset's split (after :meth:`scan`)."""
-        return Reader(schema=self.schema, files=tuple(str(f) for f in self.files),
+        return Reader(schema=self.schema, folder=str(self.path),
+                      files=tuple(str(f) for f in self.files),
                       stamps=tuple(self.stamps), batch_rows=BATCH_ROWS, seed=self.seed,
                       holdout=self.holdout)
 
@@ -184,28 +184,13 @@ class Dataset:
         """DataError when a file changed since the footers were read (before a pass)."""
         stamps = [_stamp(f) for f in self.files]
         if stamps != self.stamps:
-            changed = [str(f) for f, a, b in zip(self.files, stamps, self.stamps, strict=True)
-                       if a != b]
-            raise DataError([f"file(s) {', '.join(changed)} changed while the dataset was being "
-                             "read; expected files that stay as they are during a run: run "
-                             "again once they are written"], source=self.source)
-
-    def raw_batches(self) -> Iterator[tuple[int, pd.DataFrame]]:
-        """(first row number, raw rows) of the modelled columns, unit after unit, here."""
-        self.check_unchanged()
-        reader = self.reader()
-        for unit in self.units:
-            yield from reader.raw(unit)
-
-    def typed_batches(self) -> Iterator[tuple[np.ndarray, pd.DataFrame, np.ndarray]]:
-        """(row numbers, typed rows, holdout mask) of every batch, here."""
-        self.check_unchanged()
-        reader = self.reader()
-        for unit in self.units:
-            yield from reader.typed(unit)
+            raise _changed([str(f) for f, a, b in zip(self.files, stamps, self.stamps,
+                                                      strict=True) if a != b], self.source)
 
     def train_batches(self) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
-        """(row numbers, typed training rows) of every batch, here: the holdout left out."""
+        """(row numbers, typed training rows) of every batch, read here, unit after unit: the
+        holdout left out (a streaming synthesizer's pass may instead map ``Reader.train``
+        over :attr:`units` on an engine)."""
         self.check_unchanged()
         reader = self.reader()
         for unit in self.units:
@@ -491,6 +476,12 @@ class _Totals:
                     both = both.iloc[np.argpartition(both["_order"].to_numpy(), k[name] - 1)[
                         :k[name]]].reset_index(drop=True)
                 self.samples[name] = both
+
+
+def _changed(files: list[str], source: str) -> DataError:
+    return DataError([f"file(s) {', '.join(files)} changed while the dataset was being read; "
+                      "expected files that stay as they are during a run: run again once they "
+                      "are written"], source=source)
 
 
 def _stamp(path: Path) -> tuple[int, int]:

@@ -383,3 +383,24 @@ def test_the_encoding_pass_is_the_same_on_a_process_pool(table, tmp_path, small_
         assert model.rows_seen_ == dataset.n_train
         samples.append(model.sample(200, seed=5))
     pd.testing.assert_frame_equal(*samples)
+
+
+def test_a_file_changed_during_a_run_stops_the_next_pass(table, tmp_path, small_batches):
+    """The footers' sizes and times are checked before each pass and by each task: a file
+    rewritten after the scan stops the encoding pass (nothing is trained on a mixture)."""
+    import os
+
+    from synthdata.synthesizers import get_synthesizer
+
+    schema = demo_schema()
+    folder = write_folder(table, tmp_path / "d", (900,))
+    dataset = ds.open_dataset(folder, schema).scan(holdout=0.2, seed=0)
+    changed = dataset.files[1]
+    table.iloc[900:].to_parquet(changed, index=False, compression="gzip")
+    os.utime(changed, ns=(0, 10**9))
+    model = get_synthesizer("autoregressive", schema, seed=1, epochs=1, device="cpu")
+    with pytest.raises(DataError, match="part-1.parquet changed while the dataset was being "
+                                        "read"):
+        model.fit_stream(dataset)
+    with pytest.raises(DataError, match="part-1.parquet changed while"):  # a task's own check
+        list(dataset.reader().raw(dataset.units[0]))
