@@ -15,7 +15,8 @@ rows it read.
    ``rows_seen`` by the synthesizer, the sample sizes, the gate verdict and the headline
    figures; from ``manifest.json``: seconds per step.
 
-Writes benchmarks/results/<name>.{json,md} and the ``scale-input`` section of RESULTS.md.
+Writes benchmarks/results/<out>.{json,md} and the ``<out>`` section of RESULTS.md (default
+``scale-input``).
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.run import RESULTS
 
         result = json.loads((RESULTS / f"{args.out}.json").read_text())
-        return publish_section(result, args.out, markdown(result), "scale-input")
+        return publish_section(result, args.out, markdown(result), args.out)
     from benchmarks.scale_sample import fit_model
 
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="scale-input-"))
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                     "column_shapes", "column_pair_trends", "detection_auc", "dcr_share",
                     "mia_auc")}},
         "seconds": round(time.perf_counter() - started)}
-    return publish_section(result, args.out, markdown(result), "scale-input")
+    return publish_section(result, args.out, markdown(result), args.out)
 
 
 def markdown(result: dict[str, Any]) -> str:
