@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.files:
             folder = Path(tmp) / "dataset"
             folder.mkdir()
-            for f in open_dataset(args.dataset, schema).files[:args.files]:
-                (folder / f.name).symlink_to(f.resolve())
+            for i, f in enumerate(open_dataset(args.dataset, schema).files[:args.files]):
+                (folder / f"{i:05d}-{f.name}").symlink_to(f.resolve())  # the same order
         runs: list[dict[str, Any]] = []
         with get_engine("local") as one, get_engine("local", workers=args.workers) as pool, \
                 get_engine("ray", workers=args.workers) as ray:

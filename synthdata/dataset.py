@@ -1,4 +1,5 @@
-"""Big inputs: a folder of Parquet files read as one table, in memory bounded by a batch.
+"""Big inputs: a folder of Parquet files read as one table, in memory bounded by a unit of
+row groups (not by the table).
 
 ``run TABLE`` takes a folder (a Parquet *dataset*: every ``*.parquet`` file under it, in path
 order, their rows one after the other) where a table would not fit in memory:
@@ -11,8 +12,9 @@ order, their rows one after the other) where a table would not fit in memory:
   goes to the holdout or to training by a hash of (seed, row number), and two uniform samples
   are kept (bottom-k of another hash): :data:`FIT_SAMPLE_ROWS` training rows (and the
   :data:`SCORE_ROWS` of them with the smallest hashes) and :data:`SCORE_ROWS` holdout rows;
-- :meth:`Dataset.train_batches` streams the training rows again, typed, for a synthesizer that
-  trains on batches (``Synthesizer.streams``); the others fit on the training sample.
+- a synthesizer that trains on batches (``Synthesizer.streams``) reads the training rows
+  again, typed (:meth:`Reader.train` per unit, as engine tasks, or
+  :meth:`Dataset.train_batches` here); the others fit on the training sample.
 
 Both passes (the scan, and a streaming synthesizer's encoding pass) are cut into *units*:
 consecutive Parquet row groups of at most :data:`UNIT_ROWS` rows, whose first row numbers the
@@ -252,12 +254,12 @@ class Dataset:
     def _scan_pass(self, engine: Any, cuts: tuple[float, float]) -> _Totals:
         import contextlib
 
-        job = {"reader": self.reader(), "cuts": cuts,
+        job = {"reader": self.reader(), "cuts": cuts, "max_problems": MAX_PROBLEMS,
                "k": {"train": FIT_SAMPLE_ROWS, "held": SCORE_ROWS}}
         totals = _Totals(self.schema)
         with contextlib.closing(engine.map(_scan_unit, self.units, shared=job)) as parts:
             for part in parts:
-                totals.add(part, job["k"])
+                totals.add(part, job["k"], MAX_PROBLEMS)
                 if len(totals.problems) >= MAX_PROBLEMS:
                     break
         return totals
@@ -376,14 +378,16 @@ def _scan_unit(unit: Unit, job: dict[str, Any]) -> dict[str, Any]:
     try:
         for first, raw in reader.raw(unit):
             typed, found = schema.conform(raw, role="batch")
-            for message in found:
-                out.problems.setdefault(_problem_key(message),
-                                        _shifted(message, first, len(raw)))
-            if len(out.problems) >= MAX_PROBLEMS:
-                break
             out.rows += len(typed)
-            if found:
+            if found:  # the batch's problems, merged batch by batch as a single pass would
                 out.clean = False
+                out.batch_problems.append({})
+                for message in found:
+                    out.batch_problems[-1].setdefault(_problem_key(message),
+                                                      _shifted(message, first, len(raw)))
+                    out.problems.setdefault(_problem_key(message), "")
+                if len(out.problems) >= job["max_problems"]:
+                    break  # the whole scan has at least as many by now
                 continue
             rows = np.arange(first, first + len(typed), dtype=np.int64)
             held = row_uniforms(reader.seed, HOLDOUT_STREAM, rows) < reader.holdout
@@ -412,7 +416,7 @@ def _scan_unit(unit: Unit, job: dict[str, Any]) -> dict[str, Any]:
                 out.samples[name] = _bottom_k(out.samples[name], typed.loc[pick], rows[pick],
                                               order[pick], k)
     except DataError as err:  # a file changed: returned, not raised (it crosses processes)
-        out.problems.update({_problem_key(m): m for m in err.problems})
+        out.batch_problems.append({_problem_key(m): m for m in err.problems})
         out.clean = False
     return out.pack()
 
@@ -423,6 +427,7 @@ class _Totals:
     def __init__(self, schema: Schema) -> None:
         columns = schema.modelled_columns
         self.problems: dict[str, str] = {}
+        self.batch_problems: list[dict[str, str]] = []  # a unit's, per batch with problems
         self.clean = True
         self.rows = self.held = 0
         self.nulls = dict.fromkeys(columns, 0)
@@ -438,6 +443,7 @@ class _Totals:
 
     def pack(self) -> dict[str, Any]:
         out = dict(vars(self))
+        del out["problems"]  # the merge reads batch_problems
         out["keys"] = np.concatenate(self.keys) if self.keys else None
         out["key_rows"] = np.concatenate(self.key_rows) if self.key_rows else None
         return out
@@ -446,10 +452,15 @@ class _Totals:
         sample = self.samples[name]
         return 0 if sample is None else len(sample)
 
-    def add(self, part: dict[str, Any], k: dict[str, int]) -> None:
-        """Merge the packed totals of the next unit (units in row order)."""
-        for key, message in part["problems"].items():
-            self.problems.setdefault(key, message)
+    def add(self, part: dict[str, Any], k: dict[str, int], max_problems: int) -> None:
+        """Merge the packed totals of the next unit (units in row order). Its problems are
+        added batch by batch up to the batch that brings them to ``max_problems``, as one
+        pass over all rows would stop there."""
+        for batch in part["batch_problems"]:
+            if len(self.problems) >= max_problems:
+                break
+            for key, message in batch.items():
+                self.problems.setdefault(key, message)
         self.clean = self.clean and part["clean"]
         self.rows += part["rows"]
         self.held += part["held"]

@@ -385,7 +385,8 @@ def test_the_encoding_pass_is_the_same_on_a_process_pool(table, tmp_path, small_
     pd.testing.assert_frame_equal(*samples)
 
 
-def test_a_file_changed_during_a_run_stops_the_next_pass(table, tmp_path, small_batches):
+def test_a_file_changed_during_a_run_stops_the_next_pass(table, tmp_path, small_batches,
+                                                         monkeypatch):
     """The footers' sizes and times are checked before each pass and by each task: a file
     rewritten after the scan stops the encoding pass (nothing is trained on a mixture)."""
     import os
@@ -402,5 +403,45 @@ def test_a_file_changed_during_a_run_stops_the_next_pass(table, tmp_path, small_
     with pytest.raises(DataError, match="part-1.parquet changed while the dataset was being "
                                         "read"):
         model.fit_stream(dataset)
-    with pytest.raises(DataError, match="part-1.parquet changed while"):  # a task's own check
-        list(dataset.reader().raw(dataset.units[0]))
+    # the tasks' own check (a file changed during the pass): returned, raised by the driver
+    monkeypatch.setattr(ds.Dataset, "check_unchanged", lambda self: None)
+    with pytest.raises(DataError, match="part-1.parquet changed while"):
+        model.fit_stream(dataset)
+    with pytest.raises(DataError, match="part-1.parquet changed while"):
+        dataset.scan(holdout=0.2, seed=0)
+
+
+def test_the_problem_limit_and_table_checks_are_the_same_in_units(table, tmp_path,
+                                                                  monkeypatch):
+    """A single pass stops after the batch that brings the problems to the limit; units
+    merged batch by batch stop at the same batch (two problems in one later unit do not both
+    count). Whole-table findings spanning units are found over a pool as in one unit."""
+    from synthdata.execution import get_engine
+
+    monkeypatch.setattr(ds, "MAX_PROBLEMS", 2)
+    schema = demo_schema()
+    bad = table.copy()
+    for column, row in (("monthly_spend", 100), ("income", 600), ("age", 750)):
+        bad[column] = bad[column].map(lambda v: None if pd.isna(v) else str(v)).astype(object)
+        bad.loc[row, column] = "n/a"
+    key = schema.primary_key
+    dup = table.copy()
+    dup.loc[1500, key] = dup.loc[3, key]
+    constant = table.assign(monthly_spend=1.0)
+    folders = {name: write_row_groups(frame, tmp_path / name, (700, 1100), group_rows=150)
+               for name, frame in (("bad", bad), ("dup", dup), ("constant", constant))}
+
+    def problems(folder: Path, engine) -> list[str]:
+        with pytest.raises(DataError) as err:
+            ds.open_dataset(folder, schema).scan(holdout=0.2, seed=0, engine=engine)
+        return err.value.problems
+
+    one = {name: problems(folder, None) for name, folder in folders.items()}
+    assert len(one["bad"]) == 3 and "stopped after 2 different problems" in one["bad"][-1]
+    assert "primary key expected unique" in one["dup"][0]
+    assert "expected varying values" in one["constant"][0]
+    monkeypatch.setattr(ds, "UNIT_ROWS", 300)  # rows 600 and 750: one unit, two batches
+    assert ds.open_dataset(folders["bad"], schema).units[2].groups == ((0, 4), (1, 0))
+    with get_engine("local", workers=2) as engine:
+        for name, folder in folders.items():
+            assert problems(folder, engine) == one[name], name

@@ -485,6 +485,7 @@ class Autoregressive(Synthesizer):
         encoding pass is one task per dataset unit on ``engine`` (``_encode_unit``); their
         codes come back in row order and are written to the file here.
         """
+        import contextlib
         import shutil
         import tempfile
 
@@ -525,15 +526,17 @@ class Autoregressive(Synthesizer):
                 engine = LocalEngine(workers=1)
             dataset.check_unchanged()
             started = time.perf_counter()
-            for part in engine.map(_encode_unit, dataset.units, shared=job):
-                if part["problems"]:
-                    raise DataError(part["problems"], source=dataset.source)
-                for j, c in enumerate(part["counts"]):
-                    counts[j] += c
-                val.append(part["val"])
-                codes[written:written + len(part["train"])] = part["train"]
-                written += len(part["train"])
-                seen += part["rows"]
+            with contextlib.closing(engine.map(_encode_unit, dataset.units,
+                                               shared=job)) as results:
+                for part in results:
+                    if part["problems"]:
+                        raise DataError(part["problems"], source=dataset.source)
+                    for j, c in enumerate(part["counts"]):
+                        counts[j] += c
+                    val.append(part["val"])
+                    codes[written:written + len(part["train"])] = part["train"]
+                    written += len(part["train"])
+                    seen += part["rows"]
             codes.flush()
             del codes
             encode_seconds = time.perf_counter() - started

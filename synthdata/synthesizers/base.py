@@ -321,7 +321,9 @@ class Synthesizer:
 
     def _fit_stream(self, dataset: Any, params: Any, *, progress: bool,
                     engine: Any = None) -> int:
-        """Train on ``dataset.train_batches()``; return the number of rows read."""
+        """Train on the dataset's training rows (``dataset.train_batches()`` here, or
+        ``dataset.reader().train(unit)`` over ``dataset.units`` as ``engine`` tasks); return
+        the number of rows read."""
         raise NotImplementedError
 
     def _seen_categories(self, train: pd.DataFrame) -> dict[str, list[str]]:
