@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.run import RESULTS
 
         result = json.loads((RESULTS / f"{args.out}.json").read_text())
-        return publish_section(result, args.out, markdown(result), "scale-scoring")
+        return publish_section(result, args.out, markdown(result), args.out)
     warnings.simplefilter("ignore")
     import os
 
@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"command": "python -m benchmarks.scale_scoring " + " ".join(argv or sys.argv[1:]),
               "commit": commit(), "machine": machine(), "workers": args.workers,
               "seconds": round(time.perf_counter() - started), "same": same, "big": large}
-    return publish_section(result, args.out, markdown(result), "scale-scoring")
+    return publish_section(result, args.out, markdown(result), args.out)
 
 
 if __name__ == "__main__":

@@ -116,19 +116,33 @@ class Reader:
         Raises:
             DataError: one of its files changed since the footers were read.
         """
+        import itertools
+        import socket
+
         import pyarrow.parquet as pq
 
         first = unit.first
         columns = self.schema.modelled_columns
-        for f, group in unit.groups:
-            if _stamp(Path(self.files[f])) != self.stamps[f]:
-                raise _changed([self.files[f]], self.source)
-            with pq.ParquetFile(self.files[f]) as handle:
-                for batch in handle.iter_batches(batch_size=self.batch_rows,
-                                                 row_groups=[group], columns=columns):
-                    frame = batch.to_pandas()
-                    yield first, frame
-                    first += len(frame)
+        for f, same_file in itertools.groupby(unit.groups, key=lambda fg: fg[0]):
+            name = self.files[f]
+            try:
+                if _stamp(Path(name), strict=True) != self.stamps[f]:
+                    raise _changed([name], self.source)
+                handle = pq.ParquetFile(name)  # opened once for its row groups in the unit
+            except OSError as exc:
+                raise DataError([
+                    f"file '{name}' could not be read on host '{socket.gethostname()}' "
+                    f"({type(exc).__name__}: {exc}); expected every file of the dataset "
+                    "readable by every worker for the whole run: on a cluster put the folder "
+                    "on storage every node sees (the same path on each), and do not move or "
+                    "delete its files during a run"], source=self.source) from exc
+            with handle:
+                for _, group in same_file:  # batches never span two row groups
+                    for batch in handle.iter_batches(batch_size=self.batch_rows,
+                                                     row_groups=[group], columns=columns):
+                        frame = batch.to_pandas()
+                        yield first, frame
+                        first += len(frame)
 
     def typed(self, unit: Unit) -> Iterator[tuple[np.ndarray, pd.DataFrame, np.ndarray]]:
         """(row numbers, typed rows, holdout mask) of each batch of ``unit``."""
@@ -294,7 +308,7 @@ def open_dataset(path: str | Path, schema: Schema) -> Dataset:
     """
     import pyarrow.parquet as pq
 
-    folder = Path(path)
+    folder = Path(path).absolute()  # tasks on other processes or nodes get whole paths
     source = f"dataset '{folder}'"
     files = sorted(p for p in folder.rglob("*") if p.is_file()
                    and p.name.lower().endswith(SUFFIXES)
@@ -495,8 +509,15 @@ def _changed(files: list[str], source: str) -> DataError:
                       "are written"], source=source)
 
 
-def _stamp(path: Path) -> tuple[int, int]:
-    stat = path.stat()
+def _stamp(path: Path, *, strict: bool = False) -> tuple[int, int]:
+    """(size, mtime) of a file; unless ``strict``, (-1, -1) when it is gone (a stamp that
+    differs from any file's)."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        if strict:
+            raise
+        return -1, -1
     return stat.st_size, stat.st_mtime_ns
 
 

@@ -68,7 +68,8 @@ class RunInfo(BaseModel):
         description="Where the parallel work ran: engine (local | ray), workers, address.")
     dataset: dict[str, Any] | None = Field(
         None, description="run on a Parquet dataset folder: files, units (the tasks of its "
-        "streamed passes: row groups of up to about 1M rows), rows, rows_train, "
+        "streamed passes: consecutive row groups of up to 1,048,576 rows, or one bigger "
+        "group), rows, rows_train, "
         "rows_holdout, split, rows_seen (rows the synthesizer read), streamed, "
         "fit_sample_rows, scored_rows {train, holdout, synthetic}, export.")
 

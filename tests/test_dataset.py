@@ -445,3 +445,82 @@ def test_the_problem_limit_and_table_checks_are_the_same_in_units(table, tmp_pat
     with get_engine("local", workers=2) as engine:
         for name, folder in folders.items():
             assert problems(folder, engine) == one[name], name
+
+
+def test_values_constant_in_each_unit_but_not_across_units_vary(table, tmp_path,
+                                                                monkeypatch):
+    """A column constant inside every unit, with another value in each, is not constant;
+    an empty file between two others changes no row number, sample or finding."""
+    from synthdata.execution import get_engine
+
+    schema = demo_schema()
+    monkeypatch.setattr(ds, "UNIT_ROWS", 300)
+    folder = write_row_groups(table, tmp_path / "d", (700, 1100), group_rows=150)
+    units = ds.open_dataset(folder, schema).units
+    step = np.zeros(len(table))
+    for unit in units:
+        step[unit.first:unit.first + unit.rows] = unit.index
+    stepwise = write_row_groups(table.assign(monthly_spend=step), tmp_path / "s",
+                                (700, 1100), group_rows=150)
+    with get_engine("local", workers=2) as engine:
+        scanned = ds.open_dataset(stepwise, schema).scan(holdout=0.2, seed=0, engine=engine)
+    assert scanned.train_sample["monthly_spend"].nunique() == len(units)
+    # an empty file in the middle: the same units' rows and the same scan
+    reference = ds.open_dataset(folder, schema).scan(holdout=0.2, seed=3)
+    gap = write_row_groups(table, tmp_path / "g", (700, 1100), group_rows=150)
+    (gap / "part-1.parquet").rename(gap / "part-1b.parquet")
+    table.iloc[:0].to_parquet(gap / "part-1a.parquet", index=False)
+    opened = ds.open_dataset(gap, schema)
+    assert [f.name for f in opened.files][1:3] == ["part-1a.parquet", "part-1b.parquet"]
+    assert [u.rows for u in opened.units] == [u.rows for u in units]
+    with get_engine("local", workers=2) as engine:
+        same_scan(opened.scan(holdout=0.2, seed=3, engine=engine), reference)
+
+
+def test_a_row_group_bigger_than_a_unit_is_encoded_here_batch_by_batch(
+        table, tmp_path, small_batches, monkeypatch, caplog):
+    """A row group over ``UNIT_ROWS`` rows is a unit of its own whose codes would not fit a
+    task's bound: the driver encodes it batch by batch, with the codes a task would give."""
+    from synthdata.synthesizers import autoregressive, get_synthesizer
+
+    monkeypatch.setattr(ds, "UNIT_ROWS", 300)
+    monkeypatch.setattr(autoregressive, "STREAM_EPOCH_ROWS", 500)
+    schema = demo_schema()
+    folder = write_row_groups(table, tmp_path / "d", (900,), group_rows=450)
+    dataset = ds.open_dataset(folder, schema).scan(holdout=0.2, seed=3)
+    assert [u.rows for u in dataset.units] == [450, 450, 450, 450]
+    samples, mapped = [], []
+    real_encode = autoregressive._encode_unit
+
+    def encode_task(unit, job):
+        mapped.append(unit.index)
+        return real_encode(unit, job)
+
+    monkeypatch.setattr(autoregressive, "_encode_unit", encode_task)
+    for unit_rows in (10**9, 300):  # no unit over the bound (tasks), then every one
+        monkeypatch.setattr(ds, "UNIT_ROWS", unit_rows)
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="synthdata.synthesizers.autoregressive"):
+            model = get_synthesizer("autoregressive", schema, seed=1, epochs=1, device="cpu")
+            model.fit_stream(dataset)
+        assert model.rows_seen_ == dataset.n_train
+        samples.append(model.sample(200, seed=5))
+        assert ("more than 300 rows" in caplog.text) == (unit_rows == 300)
+    assert mapped == [0, 1, 2, 3]  # only the first fit mapped tasks
+    pd.testing.assert_frame_equal(*samples)
+
+
+def test_a_file_gone_during_a_pass_names_the_host_and_the_fix(table, tmp_path, small_batches,
+                                                              monkeypatch):
+    schema = demo_schema()
+    folder = write_folder(table, tmp_path / "d", (900,))
+    dataset = ds.open_dataset(folder, schema).scan(holdout=0.2, seed=0)
+    dataset.files[1].unlink()
+    with pytest.raises(DataError, match="part-1.parquet changed while"):  # the driver's check
+        dataset.check_unchanged()
+    reader = dataset.reader()
+    with pytest.raises(DataError) as err:  # a task's (a worker that cannot see the file)
+        list(reader.raw(dataset.units[-1]))
+    message = str(err.value)
+    assert "part-1.parquet' could not be read on host" in message
+    assert "storage every node sees" in message

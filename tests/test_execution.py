@@ -241,7 +241,14 @@ def test_without_the_extra_engine_ray_exits_2_with_the_install_command(run_dir, 
 
 def test_the_local_path_never_imports_ray(run_dir, tmp_path):
     model, table = run_dir / "model", run_dir.parent / "t.csv"
+    folder = tmp_path / "dataset"  # a Parquet dataset: its passes over a process pool
+    folder.mkdir()
+    frame = pd.read_csv(table)
+    frame.iloc[:800].to_parquet(folder / "part-0.parquet", index=False)
+    frame.iloc[800:].to_parquet(folder / "part-1.parquet", index=False)
     commands = [
+        f"run|{folder}|--schema|{ROOT / 'schemas' / 'demo.yaml'}|--out|{tmp_path / 'big'}"
+        "|--epochs|1|--workers|2|--quiet",
         f"run|{table}|--schema|{ROOT / 'schemas' / 'demo.yaml'}|--out|{tmp_path / 'run'}"
         "|--synthesizer|bayesian_network|--quiet",
         f"sample|--model|{model}|--rows|50|--out|{tmp_path / 'one.parquet'}|--force|--quiet",
@@ -257,6 +264,7 @@ def test_the_local_path_never_imports_ray(run_dir, tmp_path):
     assert (tmp_path / "parts" / "part-00002.parquet").is_file()
     assert (tmp_path / "eval" / "report.json").is_file()
     assert (tmp_path / "run" / "report.json").is_file()
+    assert (tmp_path / "big" / "report.json").is_file()
 
 
 def test_the_fence_sees_ray_when_it_is_used(run_dir, tmp_path):

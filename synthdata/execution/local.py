@@ -59,9 +59,13 @@ class LocalEngine(Engine):
         with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
                                  initargs=(pickle.dumps(shared),)) as pool:
             pending: deque[Any] = deque()
-            for task in tasks:  # at most 2 tasks per worker in flight: bounded memory
-                pending.append(pool.submit(_call, fn, task))
-                if len(pending) >= 2 * self.workers:
+            try:
+                for task in tasks:  # at most 2 tasks per worker in flight: bounded memory
+                    pending.append(pool.submit(_call, fn, task))
+                    if len(pending) >= 2 * self.workers:
+                        yield pending.popleft().result()
+                while pending:
                     yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
+            finally:  # closed early (an error, a stop): drop the queued tasks
+                for future in pending:
+                    future.cancel()

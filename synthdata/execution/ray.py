@@ -11,6 +11,7 @@ data-parallel torch training with Ray Train.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -70,22 +71,27 @@ class RayEngine(Engine):
         finished: dict[int, Any] = {}  # finished, waiting for their turn (results stay in
         # the object store until yielded; at most 4 x workers tasks are held in all)
         turn = 0
-        while True:
-            while len(running) < self.workers and len(running) + len(finished) < \
-                    4 * self.workers:
-                item = next(queue, None)
-                if item is None:
-                    break
-                running[remote.remote(item[1], shared_ref)] = item[0]
-            if turn in finished:
-                yield ray.get(finished.pop(turn))
-                turn += 1
-                continue
-            if not running:
-                return
-            ready, _ = ray.wait(list(running), num_returns=1)
-            for ref in ready:
-                finished[running.pop(ref)] = ref
+        try:
+            while True:
+                while len(running) < self.workers and len(running) + len(finished) < \
+                        4 * self.workers:
+                    item = next(queue, None)
+                    if item is None:
+                        break
+                    running[remote.remote(item[1], shared_ref)] = item[0]
+                if turn in finished:
+                    yield ray.get(finished.pop(turn))
+                    turn += 1
+                    continue
+                if not running:
+                    return
+                ready, _ = ray.wait(list(running), num_returns=1)
+                for ref in ready:
+                    finished[running.pop(ref)] = ref
+        finally:  # closed early (an error, a stop): stop the tasks still running
+            for ref in running:
+                with contextlib.suppress(Exception):  # never hide the error that closed us
+                    ray.cancel(ref)
 
     def train_device(self, device: str) -> str:
         return "cpu"  # Ray Train workers here use one CPU each (use_gpu=False)

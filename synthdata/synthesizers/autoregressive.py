@@ -45,6 +45,7 @@ import json
 import logging
 import math
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -489,6 +490,8 @@ class Autoregressive(Synthesizer):
         import shutil
         import tempfile
 
+        from synthdata.dataset import UNIT_ROWS
+
         if params.epsilon is not None:
             raise ParameterError(
                 "epsilon: DP-SGD on a streamed dataset is not supported yet (its accountant "
@@ -526,17 +529,29 @@ class Autoregressive(Synthesizer):
                 engine = LocalEngine(workers=1)
             dataset.check_unchanged()
             started = time.perf_counter()
-            with contextlib.closing(engine.map(_encode_unit, dataset.units,
-                                               shared=job)) as results:
-                for part in results:
-                    if part["problems"]:
-                        raise DataError(part["problems"], source=dataset.source)
-                    for j, c in enumerate(part["counts"]):
-                        counts[j] += c
-                    val.append(part["val"])
-                    codes[written:written + len(part["train"])] = part["train"]
-                    written += len(part["train"])
-                    seen += part["rows"]
+            # a unit bigger than UNIT_ROWS is one big row group: its codes would not fit the
+            # bound of a task's result, so it is encoded here, batch by batch, in its turn
+            alone = {u.index for u in dataset.units if u.rows > UNIT_ROWS}
+            if alone:
+                logger.warning(
+                    "%s: %d row group(s) of the dataset hold more than %d rows; they are "
+                    "encoded in this process batch by batch (memory bounded, not in parallel): "
+                    "write the files with smaller row groups (e.g. pyarrow's row_group_size=%d) "
+                    "for parallel passes", self.name, len(alone), UNIT_ROWS, UNIT_ROWS)
+            with contextlib.closing(engine.map(
+                    _encode_unit, [u for u in dataset.units if u.index not in alone],
+                    shared=job)) as results:
+                for unit in dataset.units:
+                    for part in _encode_batches(unit, job) if unit.index in alone \
+                            else [next(results)]:
+                        if part.get("problems"):
+                            raise DataError(part["problems"], source=dataset.source)
+                        for j, c in enumerate(part["counts"]):
+                            counts[j] += c
+                        val.append(part["val"])
+                        codes[written:written + len(part["train"])] = part["train"]
+                        written += len(part["train"])
+                        seen += part["rows"]
             codes.flush()
             del codes
             encode_seconds = time.perf_counter() - started
@@ -948,33 +963,44 @@ class Autoregressive(Synthesizer):
 
 def _encode_unit(unit: Any, job: dict[str, Any]) -> dict[str, Any]:
     """One task of a streamed fit's encoding pass: the codes of one dataset unit's training
-    rows (its validation share apart) and each sub-column's code counts. The noise of the
-    encoding is seeded by (seed, unit, batch): the same for any engine or worker count."""
+    rows (its validation share apart) and each sub-column's code counts (``_encode_batches``
+    of the unit, joined). Problems are returned, not raised: they cross processes."""
+    batches: list[dict[str, Any]] = []
+    try:
+        batches = list(_encode_batches(unit, job))
+    except DataError as err:
+        return {"problems": err.problems}
+    width = len(job["tokenizer"].parts)
+    return {"problems": [], "rows": sum(b["rows"] for b in batches),
+            "counts": [sum(c) for c in zip(*(b["counts"] for b in batches), strict=True)]
+            if batches else [np.zeros(p.size, dtype=np.int64) for p in job["tokenizer"].parts],
+            "train": np.concatenate([b["train"] for b in batches]) if batches
+            else np.zeros((0, width), job["dtype"]),
+            "val": np.concatenate([b["val"] for b in batches]) if batches
+            else np.zeros((0, width), np.int64)}
+
+
+def _encode_batches(unit: Any, job: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The codes of each batch of one dataset unit's training rows, its validation share
+    apart, and each sub-column's code counts. The noise of the encoding is seeded by (seed,
+    unit, batch): the same for any engine or worker count.
+
+    Raises:
+        DataError: a file changed since the scan, or a value the scan did not see.
+    """
     from synthdata.dataset import VALIDATION_STREAM, row_uniforms
     from synthdata.validation import derived_seed
 
     reader, tokenizer = job["reader"], job["tokenizer"]
     parts = tokenizer.parts
-    counts = [np.zeros(p.size, dtype=np.int64) for p in parts]
-    train: list[np.ndarray] = []
-    val: list[np.ndarray] = []
-    rows_read = 0
     unit_seed = derived_seed(job["seed"], unit.index)
-    try:
-        for b, (rows, frame) in enumerate(reader.train(unit)):
-            tokens = tokenizer.encode(frame, np.random.default_rng(derived_seed(unit_seed, b)))
-            for j, part in enumerate(parts):
-                counts[j] += np.bincount(tokens[:, j], minlength=part.size)
-            held = row_uniforms(job["seed"], VALIDATION_STREAM, rows) < job["share"]
-            val.append(tokens[held])
-            train.append(tokens[~held].astype(job["dtype"]))
-            rows_read += len(rows)
-    except DataError as err:  # returned, not raised: it crosses processes
-        return {"problems": err.problems}
-    width = len(parts)
-    return {"problems": [], "counts": counts, "rows": rows_read,
-            "train": np.concatenate(train) if train else np.zeros((0, width), job["dtype"]),
-            "val": np.concatenate(val) if val else np.zeros((0, width), np.int64)}
+    for b, (rows, frame) in enumerate(reader.train(unit)):
+        tokens = tokenizer.encode(frame, np.random.default_rng(derived_seed(unit_seed, b)))
+        held = row_uniforms(job["seed"], VALIDATION_STREAM, rows) < job["share"]
+        yield {"rows": len(rows), "val": tokens[held],
+               "train": tokens[~held].astype(job["dtype"]),
+               "counts": [np.bincount(tokens[:, j], minlength=part.size)
+                          for j, part in enumerate(parts)]}
 
 
 def _train_codes(config: dict[str, Any], rank: int, world: int
