@@ -17,7 +17,8 @@ order, their rows one after the other) where a table would not fit in memory:
   :meth:`Dataset.train_batches` here); the others fit on the training sample.
 
 Both passes (the scan, and a streaming synthesizer's encoding pass) are cut into *units*:
-consecutive Parquet row groups of at most :data:`UNIT_ROWS` rows, whose first row numbers the
+consecutive Parquet row groups of at most :data:`UNIT_ROWS` rows (a bigger row group is a unit
+of its own, which the encoding pass encodes in the driver), whose first row numbers the
 footers give. Each unit is one task of an engine (``synthdata.execution``): in this process one
 after another by default, over a local process pool with ``--workers``, over a Ray cluster with
 ``--engine ray`` (the workers read the files themselves: on a cluster the folder must be on
@@ -114,7 +115,8 @@ class Reader:
         """(first row number, raw rows of the modelled columns) of each batch of ``unit``.
 
         Raises:
-            DataError: one of its files changed since the footers were read.
+            DataError: one of its files changed since the footers were read, or cannot be
+                read here (gone, or not on storage this worker sees).
         """
         import itertools
         import socket
@@ -350,7 +352,7 @@ def open_dataset(path: str | Path, schema: Schema) -> Dataset:
     if problems:
         raise DataError(problems, source=source)
     return Dataset(path=folder, schema=schema, files=files, file_rows=rows, n_rows=sum(rows),
-                   stamps=[_stamp(f) for f in files], units=_units(groups))
+                   stamps=[_stamp(f, strict=True) for f in files], units=_units(groups))
 
 
 def _units(groups: list[tuple[int, int, int]]) -> list[Unit]:

@@ -480,34 +480,58 @@ def test_values_constant_in_each_unit_but_not_across_units_vary(table, tmp_path,
 def test_a_row_group_bigger_than_a_unit_is_encoded_here_batch_by_batch(
         table, tmp_path, small_batches, monkeypatch, caplog):
     """A row group over ``UNIT_ROWS`` rows is a unit of its own whose codes would not fit a
-    task's bound: the driver encodes it batch by batch, with the codes a task would give."""
-    from synthdata.synthesizers import autoregressive, get_synthesizer
+    task's bound: the driver encodes it batch by batch in its turn, between the units the
+    pool encodes, into the codes, validation rows and counts that tasks would give."""
+    import hashlib
 
-    monkeypatch.setattr(ds, "UNIT_ROWS", 300)
-    monkeypatch.setattr(autoregressive, "STREAM_EPOCH_ROWS", 500)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from synthdata.execution import get_engine
+    from synthdata.synthesizers import get_synthesizer
+
     schema = demo_schema()
-    folder = write_row_groups(table, tmp_path / "d", (900,), group_rows=450)
+    folder = tmp_path / "d"
+    folder.mkdir()
+    for name, rows, group in (("part-0", slice(0, 700), 150), ("part-1", slice(700, 1800),
+                                                                1100)):
+        pq.write_table(pa.Table.from_pandas(table.iloc[rows], preserve_index=False),
+                       folder / f"{name}.parquet", row_group_size=group)
+    monkeypatch.setattr(ds, "UNIT_ROWS", 300)
     dataset = ds.open_dataset(folder, schema).scan(holdout=0.2, seed=3)
-    assert [u.rows for u in dataset.units] == [450, 450, 450, 450]
-    samples, mapped = [], []
-    real_encode = autoregressive._encode_unit
+    assert [u.rows for u in dataset.units] == [300, 300, 100, 1100]  # the last: one group
 
-    def encode_task(unit, job):
-        mapped.append(unit.index)
-        return real_encode(unit, job)
+    def encoded(engine) -> tuple[str, list[int]]:
+        """(a hash of the codes, validation rows and counts, the units given to the engine)"""
+        digest, mapped = hashlib.sha256(), []
+        engine_map = engine.map
+        engine.map = lambda fn, tasks, shared=None: engine_map(
+            fn, [mapped.append(t.index) or t for t in tasks], shared=shared)
+        model = get_synthesizer("autoregressive", schema, seed=1, device="cpu")
 
-    monkeypatch.setattr(autoregressive, "_encode_unit", encode_task)
-    for unit_rows in (10**9, 300):  # no unit over the bound (tasks), then every one
-        monkeypatch.setattr(ds, "UNIT_ROWS", unit_rows)
-        caplog.clear()
-        with caplog.at_level("WARNING", logger="synthdata.synthesizers.autoregressive"):
-            model = get_synthesizer("autoregressive", schema, seed=1, epochs=1, device="cpu")
-            model.fit_stream(dataset)
+        def hash_codes(params, seen, codes, val, counts, *, rows, **_):
+            digest.update(np.ascontiguousarray(np.load(codes)[:rows]).data)
+            digest.update(np.ascontiguousarray(val).data)
+            for c in counts:
+                digest.update(np.ascontiguousarray(c).data)
+            model.training_ = {}
+
+        model._train_net = hash_codes
+        model.fit_stream(dataset, engine=engine)
         assert model.rows_seen_ == dataset.n_train
-        samples.append(model.sample(200, seed=5))
-        assert ("more than 300 rows" in caplog.text) == (unit_rows == 300)
-    assert mapped == [0, 1, 2, 3]  # only the first fit mapped tasks
-    pd.testing.assert_frame_equal(*samples)
+        return digest.hexdigest(), mapped
+
+    with get_engine("local", workers=2) as engine:
+        monkeypatch.setattr(ds, "UNIT_ROWS", 10**9)  # no unit over the bound: all tasks
+        with caplog.at_level("WARNING", logger="synthdata.synthesizers.autoregressive"):
+            tasks_only, mapped = encoded(engine)
+        assert mapped == [0, 1, 2, 3] and "more than" not in caplog.text
+        monkeypatch.setattr(ds, "UNIT_ROWS", 300)
+        with caplog.at_level("WARNING", logger="synthdata.synthesizers.autoregressive"):
+            mixed, mapped = encoded(engine)
+        assert mapped == [0, 1, 2] and "1 row group(s) of the dataset hold more than 300 rows" \
+            in caplog.text
+    assert mixed == tasks_only
 
 
 def test_a_file_gone_during_a_pass_names_the_host_and_the_fix(table, tmp_path, small_batches,

@@ -258,7 +258,7 @@ def test_the_local_path_never_imports_ray(run_dir, tmp_path):
         f"|--schema|{ROOT / 'schemas' / 'demo.yaml'}|--out|{tmp_path / 'eval'}|--quiet",
     ]
     proc = subprocess.run([sys.executable, "-c", LOCAL_ONLY, *commands], capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "RAY: []" in proc.stdout, proc.stdout
     assert (tmp_path / "parts" / "part-00002.parquet").is_file()

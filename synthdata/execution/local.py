@@ -66,6 +66,7 @@ class LocalEngine(Engine):
                         yield pending.popleft().result()
                 while pending:
                     yield pending.popleft().result()
-            finally:  # closed early (an error, a stop): drop the queued tasks
+            finally:  # closed early (an error, a stop): drop the tasks not yet started
+                # (the few already handed to the workers still finish)
                 for future in pending:
                     future.cancel()

@@ -484,7 +484,8 @@ class Autoregressive(Synthesizer):
         Ray engine, training is data-parallel over its workers (Ray Train; ``_train_codes``):
         each reads its share of every batch from the file, gradients are averaged. The
         encoding pass is one task per dataset unit on ``engine`` (``_encode_unit``); their
-        codes come back in row order and are written to the file here.
+        codes come back in row order and are written to the file here. A unit bigger than
+        ``UNIT_ROWS`` (one big row group) is encoded here instead, batch by batch, in its turn.
         """
         import contextlib
         import shutil
@@ -965,19 +966,24 @@ def _encode_unit(unit: Any, job: dict[str, Any]) -> dict[str, Any]:
     """One task of a streamed fit's encoding pass: the codes of one dataset unit's training
     rows (its validation share apart) and each sub-column's code counts (``_encode_batches``
     of the unit, joined). Problems are returned, not raised: they cross processes."""
-    batches: list[dict[str, Any]] = []
+    parts = job["tokenizer"].parts
+    counts = [np.zeros(p.size, dtype=np.int64) for p in parts]
+    train: list[np.ndarray] = []
+    val: list[np.ndarray] = []
+    rows = 0
     try:
-        batches = list(_encode_batches(unit, job))
+        for batch in _encode_batches(unit, job):
+            for j, c in enumerate(batch["counts"]):
+                counts[j] += c
+            train.append(batch["train"])
+            val.append(batch["val"])
+            rows += batch["rows"]
     except DataError as err:
         return {"problems": err.problems}
-    width = len(job["tokenizer"].parts)
-    return {"problems": [], "rows": sum(b["rows"] for b in batches),
-            "counts": [sum(c) for c in zip(*(b["counts"] for b in batches), strict=True)]
-            if batches else [np.zeros(p.size, dtype=np.int64) for p in job["tokenizer"].parts],
-            "train": np.concatenate([b["train"] for b in batches]) if batches
-            else np.zeros((0, width), job["dtype"]),
-            "val": np.concatenate([b["val"] for b in batches]) if batches
-            else np.zeros((0, width), np.int64)}
+    width = len(parts)
+    return {"problems": [], "counts": counts, "rows": rows,
+            "train": np.concatenate(train) if train else np.zeros((0, width), job["dtype"]),
+            "val": np.concatenate(val) if val else np.zeros((0, width), np.int64)}
 
 
 def _encode_batches(unit: Any, job: dict[str, Any]) -> Iterator[dict[str, Any]]:
